@@ -1,0 +1,237 @@
+"""The Python API behind the CLI: run a suite, read a run directory back.
+
+    from harness import run_suite, load_results
+    outcome = run_suite("suites/quickstart.yaml", RunOptions(models=["ft:gpt-4o-mini:acme::abc"]))
+    frame = load_results(outcome.run_dir)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from harness import __version__
+from harness.errors import RunError, UsageError
+from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.registry import AdapterSettings, build_adapters
+from harness.models.resolve import ResolvedModel, resolve_models
+from harness.report.csv_report import flat_row, write_csv
+from harness.run.cache import ResponseCache, default_cache_dir, request_key
+from harness.run.environment import environment
+from harness.run.plan import WorkItem, build_work, select_cases
+from harness.run.progress import show_progress
+from harness.run.runner import ErrorBudget, ModelCounters, RunState, run_requests
+from harness.run.sink import ResultSink
+from harness.run.store import (
+    CSV_FILE,
+    RESULTS_FILE,
+    RUN_FILE,
+    SUMMARY_FILE,
+    RunData,
+    create_run_dir,
+    utc_now,
+    write_json,
+    write_jsonl,
+)
+from harness.run.store import load_run as _load_run
+from harness.run.summary import summarize
+from harness.suite.loader import Suite, load_suite
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RunOptions", "RunOutcome", "load_results", "load_run", "run_suite"]
+
+
+@dataclass
+class RunOptions:
+    """Everything `harness run` can be told, with the CLI's defaults."""
+
+    models: list[str] = field(default_factory=list)
+    output_dir: Path = Path("reports")
+    concurrency: int = 32
+    limit: int | None = None
+    filters: list[str] = field(default_factory=list)
+    repeat: int = 1
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    max_errors: str | None = None
+    timeout: float = 60.0
+    max_retries: int = 4
+    progress: bool = True
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    status: str  # complete | aborted | interrupted
+    summary: dict[str, Any]
+    records: list[dict[str, Any]]
+    models: list[ResolvedModel]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "spec": model.spec.raw,
+        "kind": model.spec.kind,
+        "base_model": model.spec.base_model,
+        "adapters": list(model.spec.adapters),
+        "fingerprint": adapter.fingerprint,
+        "generation": model.generation.request_dict(),
+    }
+
+
+def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
+    for item in work:
+        adapter = adapters[item.model]
+        if adapter.capabilities.cacheable:
+            item.request_fingerprint = adapter.fingerprint
+            item.key = request_key(adapter.fingerprint, item.request)
+
+
+def _warnings(records: list[dict[str, Any]]) -> list[str]:
+    missing: dict[str, list[str]] = {}
+    for record in records:
+        error = record.get("error")
+        if error and error["kind"] == "missing_prediction":
+            missing.setdefault(record["model"], []).append(record["case_id"])
+    lines = []
+    for model, ids in missing.items():
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        lines.append(f"model '{model}': {len(ids)} cases have no prediction ({shown}); counted as errors")
+    return lines
+
+
+async def _generate(
+    adapters: dict[str, ModelAdapter],
+    pending: dict[str, list[WorkItem]],
+    state: RunState,
+    sink: ResultSink,
+    console: Console,
+    show: bool,
+) -> None:
+    try:
+        async with show_progress(state.counters, console, show):
+            await run_requests(adapters, pending, state, sink.put)
+    finally:
+        for adapter in adapters.values():
+            await adapter.aclose()
+
+
+def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, console: Console | None = None) -> RunOutcome:
+    """Run a suite end to end and write its run directory.
+
+    Raises UsageError/SuiteError before anything is sent, and RunError (with `run_dir` set)
+    when the run had to stop; what was answered by then is on disk and in the cache.
+    """
+    options = options or RunOptions()
+    console = console or Console(stderr=True)
+    if options.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if options.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    loaded = suite if isinstance(suite, Suite) else load_suite(suite)
+    cases = select_cases(loaded.cases, options.filters, options.limit)
+    if not cases:
+        raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
+    models = resolve_models(options.models, loaded.models, loaded.generation, loaded.directory)
+    settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
+    adapters = build_adapters(models, settings)
+
+    work = build_work(cases, models, options.repeat)
+    try:
+        budget = ErrorBudget.parse(options.max_errors, len(work))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    cache_path = (options.cache_dir or default_cache_dir()) / "cache.sqlite"
+    cached: dict[str, GenerationResponse] = {}
+    if options.use_cache:
+        _attach_cache_keys(work, adapters)
+        reader = ResponseCache(cache_path)
+        try:
+            cached = reader.get_many([item.key for item in work if item.key is not None])
+        finally:
+            reader.close()
+
+    run_dir = create_run_dir(options.output_dir, loaded.name)
+    run_info: dict[str, Any] = {
+        "harness_version": __version__,
+        "run_id": run_dir.name,
+        "status": "running",
+        "started_at": utc_now(),
+        "finished_at": None,
+        "suite": {
+            "path": str(loaded.path),
+            "name": loaded.name,
+            "description": loaded.description,
+            "sha256": loaded.sha256,
+            "sources": loaded.source_files,
+            "cases": len(cases),
+        },
+        "models": [_model_entry(m, adapters[m.name]) for m in models],
+        "options": {
+            "concurrency": options.concurrency,
+            "limit": options.limit,
+            "filters": options.filters,
+            "repeat": options.repeat,
+            "cache": options.use_cache,
+            "max_errors": options.max_errors,
+            "timeout": options.timeout,
+            "max_retries": options.max_retries,
+        },
+        "environment": environment(),
+    }
+    write_json(run_dir / RUN_FILE, run_info)
+
+    sink = ResultSink(run_dir / RESULTS_FILE, cache_path if options.use_cache else None)
+    pending: dict[str, list[WorkItem]] = {m.name: [] for m in models}
+    for item in work:
+        hit = cached.get(item.key) if item.key is not None else None
+        if hit is not None:
+            sink.put(item, hit)
+        else:
+            pending[item.model].append(item)
+    counters = {name: ModelCounters(total=len(items)) for name, items in pending.items() if items}
+    state = RunState(counters, budget)
+
+    status, failure = "complete", None
+    try:
+        asyncio.run(_generate(adapters, pending, state, sink, console, options.progress))
+    except RunError as exc:
+        status, failure = "aborted", exc
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        records = sink.close()
+        write_jsonl(run_dir / RESULTS_FILE, records)
+        summary = summarize(records, [m.name for m in models])
+        write_json(run_dir / SUMMARY_FILE, summary)
+        write_csv(run_dir / CSV_FILE, records)
+        run_info.update(status=status, finished_at=utc_now())
+        if failure is not None:
+            run_info["error"] = failure.message
+        write_json(run_dir / RUN_FILE, run_info)
+    if failure is not None:
+        failure.run_dir = run_dir  # type: ignore[attr-defined]
+        raise failure
+    return RunOutcome(run_dir, status, summary, records, models, _warnings(records))
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read a run directory: run.json, results.jsonl records, summary.json."""
+    return _load_run(path)
+
+
+def load_results(path: str | Path) -> pd.DataFrame:
+    """A run's results as a pandas DataFrame, one row per case x model x repeat."""
+    import pandas as pd
+
+    data = _load_run(path)
+    return pd.DataFrame([flat_row(record) for record in data.results])

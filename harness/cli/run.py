@@ -1,0 +1,51 @@
+"""`harness run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("suite", type=click.Path(path_type=Path))
+@click.option("-m", "--model", "models", multiple=True, metavar="SPEC",
+              help="Model to run (repeatable): a name from the suite's models:, ft:..., openai:NAME, gpt-4o-mini, "
+                   "hf:PATH[+ADAPTER], predictions:FILE. Default: every model in the suite.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder under which the run directory is created.")
+@click.option("-c", "--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Requests in flight per model.")
+@click.option("--limit", type=click.IntRange(min=1), help="Run only the first N selected cases.")
+@click.option("--filter", "filters", multiple=True, metavar="GLOB",
+              help="Run cases whose id or a tag matches this glob (repeatable).")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Independent samples per case (each repeat has its own cache entry).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the response cache.")
+@click.option("--max-errors", metavar="N|FRACTION",
+              help="Abort with exit 3 when more requests fail: a count (10), fraction (0.05) or percentage (5%).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Per-request timeout in seconds.")
+@click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
+              help="Retries on rate limits, 5xx and connection errors (exponential backoff, Retry-After honoured).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def run(suite: Path, models: tuple[str, ...], output: Path, concurrency: int, limit: int | None,
+        filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
+        max_retries: int, quiet: bool) -> None:
+    """Run SUITE against one or more models and write a run directory."""
+    from rich.console import Console
+
+    from harness.api import RunOptions, run_suite
+    from harness.report.console import print_summary
+
+    options = RunOptions(
+        models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
+        repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
+        progress=not quiet,
+    )
+    outcome = run_suite(suite, options, Console(stderr=True))
+    out = Console() if Console().is_terminal else Console(width=160)
+    print_summary(outcome.summary, out, title=outcome.run_dir.name)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    out.print(f"Run directory: {outcome.run_dir}", highlight=False)

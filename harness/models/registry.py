@@ -1,0 +1,43 @@
+"""Build adapters for resolved models, importing each adapter kind only when it is used.
+
+Each kind module exposes `build_adapters(models, settings) -> list[ModelAdapter]` and gets all
+models of its kind at once, so a local-model kind can load a shared base model only once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.models.base import ModelAdapter
+from harness.models.resolve import ResolvedModel
+
+_KIND_MODULES = {
+    "openai": "harness.models.openai_adapter",
+    "predictions": "harness.models.predictions",
+    "hf": "harness.models.hf",
+}
+
+
+@dataclass(frozen=True)
+class AdapterSettings:
+    """Run-wide defaults that per-model config may override."""
+
+    concurrency: int = 32
+    timeout: float = 60.0
+    max_retries: int = 4
+
+
+def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -> dict[str, ModelAdapter]:
+    """One adapter per model name, in the given order."""
+    by_kind: dict[str, list[ResolvedModel]] = {}
+    for model in models:
+        by_kind.setdefault(model.spec.kind, []).append(model)
+    built: dict[str, ModelAdapter] = {}
+    for kind, group in by_kind.items():
+        module = importlib.import_module(_KIND_MODULES[kind])
+        adapters = module.build_adapters(group, settings)
+        for model, adapter in zip(group, adapters, strict=True):
+            built[model.name] = adapter
+    return {model.name: built[model.name] for model in models}

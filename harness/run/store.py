@@ -1,0 +1,105 @@
+"""The run directory: where a run's inputs, answers and figures live, and how to read them back.
+
+Layout: run.json (what ran, no secrets), results.jsonl (one record per case x model x repeat),
+summary.json (aggregates), results.csv (flat). Reports and gates read only these files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness.errors import UsageError
+
+RUN_FILE = "run.json"
+RESULTS_FILE = "results.jsonl"
+SUMMARY_FILE = "summary.json"
+CSV_FILE = "results.csv"
+
+
+def slug(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return cleaned[:60] or "suite"
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    os.replace(temporary, path)
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as handle:
+        for record in records:
+            handle.write(orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS))
+            handle.write(b"\n")
+    os.replace(temporary, path)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    records = []
+    with path.open("rb") as handle:
+        for raw in handle:
+            if raw.strip():
+                try:
+                    records.append(orjson.loads(raw))
+                except orjson.JSONDecodeError:
+                    break  # a run killed mid-write leaves at most one torn last line
+    return records
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def create_run_dir(output_root: Path, suite_name: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = f"{slug(suite_name)}-{stamp}"
+    output_root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        candidate = output_root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise UsageError(f"cannot create a run directory under {output_root}")
+
+
+@dataclass
+class RunData:
+    """A finished (or interrupted) run read back from disk."""
+
+    path: Path
+    run: dict[str, Any]
+    results: list[dict[str, Any]]
+    summary: dict[str, Any] | None
+
+    @property
+    def model_names(self) -> list[str]:
+        return [m["name"] for m in self.run.get("models", [])]
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read a run directory. Raises UsageError when it is not one."""
+    run_dir = Path(path)
+    run_file = run_dir / RUN_FILE
+    if not run_file.is_file():
+        raise UsageError(f"'{path}' is not a run directory (no {RUN_FILE})")
+    try:
+        run = orjson.loads(run_file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{run_file}: invalid JSON ({exc.args[0]})") from None
+    results_file = run_dir / RESULTS_FILE
+    results = read_jsonl(results_file) if results_file.is_file() else []
+    summary_file = run_dir / SUMMARY_FILE
+    summary = orjson.loads(summary_file.read_bytes()) if summary_file.is_file() else None
+    return RunData(run_dir, run, results, summary)

@@ -1,0 +1,71 @@
+"""Aggregates over result records: counts, pass rate, errors, latency, tokens, per model and per tag."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _block(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    answered = [r for r in records if r.get("error") is None]
+    passed = sum(1 for r in answered if r.get("passed"))
+    errors = len(records) - len(answered)
+    return {
+        "results": len(records),
+        "answered": len(answered),
+        "passed": passed,
+        "failed": len(answered) - passed,
+        "errors": errors,
+        # pass_rate is over answered cases; errors are reported apart in error_rate.
+        "pass_rate": _rate(passed, len(answered)),
+        "error_rate": _rate(errors, len(records)),
+    }
+
+
+def summarize_model(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    block = _block(records)
+    answered = [r for r in records if r.get("error") is None]
+    latencies = [float(r["latency_s"]) for r in answered if r.get("latency_s") is not None]
+    errors_by_kind = Counter(r["error"]["kind"] for r in records if r.get("error") is not None)
+    failing_checks = Counter(
+        check["name"] for r in answered for check in r.get("checks", []) if not check["passed"]
+    )
+    by_tag: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        for tag in record.get("tags", []):
+            by_tag.setdefault(tag, []).append(record)
+    block.update(
+        {
+            "cases": len({r["case_id"] for r in records}),
+            "cached": sum(1 for r in records if r.get("cached")),
+            "errors_by_kind": dict(sorted(errors_by_kind.items())),
+            "latency_p50_s": _percentile(latencies, 50),
+            "latency_p95_s": _percentile(latencies, 95),
+            "prompt_tokens": sum(int((r.get("usage") or {}).get("prompt_tokens") or 0) for r in answered),
+            "completion_tokens": sum(int((r.get("usage") or {}).get("completion_tokens") or 0) for r in answered),
+            "failing_checks": dict(failing_checks.most_common(20)),
+            "by_tag": {tag: _block(group) for tag, group in sorted(by_tag.items())},
+        }
+    )
+    return block
+
+
+def summarize(records: Iterable[dict[str, Any]], model_names: Sequence[str]) -> dict[str, Any]:
+    """Per-model aggregates, in the order the models were given."""
+    grouped: dict[str, list[dict[str, Any]]] = {name: [] for name in model_names}
+    for record in records:
+        grouped.setdefault(record["model"], []).append(record)
+    return {"models": {name: summarize_model(group) for name, group in grouped.items()}}

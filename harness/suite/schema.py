@@ -1,0 +1,197 @@
+"""The suite file format, as strict pydantic models.
+
+Every model forbids unknown keys; the loader turns pydantic's errors into
+`file:line:col: message` lines with a did-you-mean for misspelt keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.models.base import GenerationParams
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class MessageSpec(StrictModel):
+    """One chat turn."""
+
+    role: Literal["system", "user", "assistant"] = Field(description="Who speaks.")
+    content: str = Field(description="The text; Jinja2-templated with the case's vars.")
+
+
+class PatternSpec(StrictModel):
+    """A required or forbidden pattern in its long form."""
+
+    pattern: str = Field(description="Substring, or a regular expression when `regex` is true.")
+    regex: bool = Field(default=False, description="Treat `pattern` as a Python regular expression.")
+    case_sensitive: bool = Field(default=False, description="Match case exactly.")
+
+
+CHECK_KINDS = (
+    "equals",
+    "starts_with",
+    "regex",
+    "is_json",
+    "json_schema",
+    "min_length",
+    "max_length",
+    "min_words",
+    "max_words",
+)
+
+
+class CheckSpec(StrictModel):
+    """A typed check: exactly one kind key (`equals: "Paris"`, `max_words: 50`...) plus options."""
+
+    equals: str | None = Field(default=None, description="Output equals this text (after stripping whitespace).")
+    starts_with: str | None = Field(default=None, description="Output starts with this text.")
+    regex: str | None = Field(default=None, description="Output contains a match of this regular expression.")
+    is_json: bool | None = Field(default=None, description="Output parses as JSON (code fences allowed).")
+    json_schema: dict[str, Any] | str | None = Field(
+        default=None, description="Output is JSON valid against this schema (inline, or a path to a schema file)."
+    )
+    min_length: int | None = Field(default=None, ge=0, description="At least this many characters.")
+    max_length: int | None = Field(default=None, ge=0, description="At most this many characters.")
+    min_words: int | None = Field(default=None, ge=0, description="At least this many words.")
+    max_words: int | None = Field(default=None, ge=0, description="At most this many words.")
+    name: str | None = Field(default=None, description="Label shown in reports instead of the generated one.")
+    case_sensitive: bool = Field(default=True, description="For equals/starts_with/regex: match case exactly.")
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> CheckSpec:
+        present = [kind for kind in CHECK_KINDS if getattr(self, kind) is not None]
+        if len(present) != 1:
+            found = ", ".join(present) if present else "none"
+            raise ValueError(f"a check needs exactly one of {', '.join(CHECK_KINDS)} (found: {found})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in CHECK_KINDS if getattr(self, kind) is not None)
+
+
+Pattern = str | PatternSpec
+
+
+class CaseFields(StrictModel):
+    """Fields shared by cases and `defaults`."""
+
+    required_patterns: list[Pattern] = Field(
+        default_factory=list, description="All must appear in the output (case-insensitive substring; `regex:` prefix for a regex)."
+    )
+    forbidden_patterns: list[Pattern] = Field(default_factory=list, description="None may appear in the output.")
+    checks: list[CheckSpec] = Field(default_factory=list, description="Typed checks; all must pass.")
+    rubric: str | None = Field(default=None, description="What a good answer does; used by LLM judges.")
+    tags: list[str] = Field(default_factory=list, description="Labels for filtering and per-tag aggregates.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Values for Jinja2 templating of the input.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form data carried into results.")
+
+
+class CaseSpec(CaseFields):
+    """One test case as written in the suite."""
+
+    id: str | None = Field(default=None, description="Stable id; derived from the position when omitted.")
+    input: str | None = Field(default=None, description="The user message (Jinja2 template over vars).")
+    messages: list[MessageSpec] | None = Field(default=None, description="A multi-turn conversation instead of `input`.")
+    reference: str | None = Field(default=None, description="The gold answer.")
+    references: list[str] | None = Field(default=None, description="Several acceptable gold answers.")
+
+    @model_validator(mode="after")
+    def _one_input_one_reference(self) -> CaseSpec:
+        if self.input is not None and self.messages is not None:
+            raise ValueError("give either `input` or `messages`, not both")
+        if self.input is None and self.messages is None:
+            raise ValueError("a case needs `input` or `messages`")
+        if self.messages is not None:
+            if not self.messages:
+                raise ValueError("`messages` is empty")
+            if self.messages[-1].role == "assistant":
+                raise ValueError("`messages` must end with a user turn for the model to answer")
+        if self.reference is not None and self.references is not None:
+            raise ValueError("give either `reference` or `references`, not both")
+        return self
+
+
+SourceFormat = Literal["auto", "openai_chat", "alpaca", "evals", "csv", "jsonl"]
+
+
+class SourceSpec(StrictModel):
+    """An external file expanded into cases."""
+
+    path: str = Field(description="File path, relative to the suite file.")
+    format: SourceFormat = Field(default="auto", description="File format; detected from content and extension when auto.")
+    mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description="Case field -> column/key in the file (input, reference, references, id, tags, rubric, system, or vars.NAME).",
+    )
+    tags: list[str] = Field(default_factory=list, description="Tags added to every case of this source.")
+    id_prefix: str | None = Field(default=None, description="Prefix for derived case ids (default: the file's stem).")
+    limit: int | None = Field(default=None, gt=0, description="Use only the first N rows.")
+
+    @field_validator("mapping")
+    @classmethod
+    def _known_targets(cls, mapping: dict[str, str]) -> dict[str, str]:
+        allowed = {"input", "reference", "references", "id", "tags", "rubric", "system", "instruction", "output"}
+        for target in mapping:
+            if target not in allowed and not target.startswith(("vars.", "metadata.")):
+                raise ValueError(
+                    f"unknown mapping target '{target}' (use one of {', '.join(sorted(allowed))}, vars.NAME or metadata.NAME)"
+                )
+        return mapping
+
+
+class ModelConfig(StrictModel):
+    """A named model under test."""
+
+    spec: str = Field(description="Model spec: ft:..., openai:NAME, a plain OpenAI name, hf:PATH[+ADAPTER], predictions:FILE.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (overrides OPENAI_BASE_URL).")
+    api_key_env: str | None = Field(default=None, description="Environment variable holding the API key (default OPENAI_API_KEY).")
+    generation: GenerationParams | None = Field(default=None, description="Overrides of the suite's generation parameters.")
+    concurrency: int | None = Field(default=None, gt=0, description="Requests in flight for this model (default: --concurrency).")
+    timeout: float | None = Field(default=None, gt=0, description="Per-request timeout in seconds.")
+    max_retries: int | None = Field(default=None, ge=0, description="Retries on 429/5xx/connection errors.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific options (validated by the adapter).")
+
+
+class MetricConfig(StrictModel):
+    name: str = Field(description="Metric name.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Metric-specific options.")
+
+
+class JudgeConfig(StrictModel):
+    """LLM-as-judge settings (consumed by the judging stage)."""
+
+    model: str | None = Field(default=None, description="Judge model spec or name from `models`.")
+    pairwise: str | None = Field(default=None, description="Pairwise template name or path.")
+    rubric: str | None = Field(default=None, description="Rubric template name or path.")
+    closed_qa: str | None = Field(default=None, description="Closed-QA template name or path.")
+    max_retries: int = Field(default=2, ge=0, description="Re-asks on an unparseable reply.")
+
+
+class SuiteFile(StrictModel):
+    """A suite file's top level."""
+
+    name: str | None = Field(default=None, description="Suite name; defaults to the file's stem.")
+    description: str | None = Field(default=None, description="Free text shown in reports.")
+    system: str | None = Field(default=None, description="System prompt for cases that have none.")
+    generation: GenerationParams = Field(default_factory=GenerationParams, description="Default sampling parameters.")
+    models: dict[str, ModelConfig] = Field(default_factory=dict, description="Named models under test.")
+    baseline: str | None = Field(default=None, description="Model name or spec the candidates are compared with.")
+    defaults: CaseFields = Field(default_factory=CaseFields, description="Fields applied to every case.")
+    cases: list[CaseSpec] = Field(default_factory=list, description="Inline cases.")
+    sources: list[SourceSpec] = Field(default_factory=list, description="Files expanded into cases.")
+    metrics: list[str | MetricConfig] = Field(default_factory=list, description="Reference metrics to compute.")
+    judge: JudgeConfig | None = Field(default=None, description="LLM-as-judge settings.")
+    gates: list[str] = Field(default_factory=list, description="Gate expressions deciding the exit code.")
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _spec_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {name: {"spec": cfg} if isinstance(cfg, str) else cfg for name, cfg in value.items()}
+        return value

@@ -1,0 +1,5 @@
+"""Test helpers shipped with the package: a scriptable OpenAI-compatible server for offline tests and CI."""
+
+from harness.testing.fake_server import FakeOpenAIServer, Fault, Reply
+
+__all__ = ["FakeOpenAIServer", "Fault", "Reply"]
