@@ -16,6 +16,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.errors import RunError, UsageError
+from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel, resolve_models
@@ -142,6 +143,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
     models = resolve_models(options.models, loaded.models, loaded.generation, loaded.directory)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
+    scoring = ScoringStage.prepare(loaded)  # before anything is sent: a metric that cannot load fails now
     adapters = build_adapters(models, settings)
 
     work = build_work(cases, models, options.repeat)
@@ -210,8 +212,13 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise
     finally:
         records = sink.close()
+        try:
+            scoring.score(records)
+        except RunError as exc:  # an `evaluate` module failed on the outputs
+            status, failure = "aborted", failure or exc
         write_jsonl(run_dir / RESULTS_FILE, records)
         summary = summarize(records, [m.name for m in models])
+        scoring.add_to_summary(summary, records)
         write_json(run_dir / SUMMARY_FILE, summary)
         write_csv(run_dir / CSV_FILE, records)
         run_info.update(status=status, finished_at=utc_now())
