@@ -127,8 +127,7 @@ class MetricAggregator:
             totals = [sum(column_values) for column_values in zip(*(r["metric_stats"][name] for r in with_stats), strict=True)]
             distribution = None
             if sums is not None:
-                block = sums[:, corpus_at[name] : corpus_at[name] + widths[name]]
-                distribution = np.array([scorer.corpus(row) for row in block.tolist()])
+                distribution = scorer.corpus_many(sums[:, corpus_at[name] : corpus_at[name] + widths[name]])
             figure = _figure(scorer.corpus(totals), distribution, len(with_stats))
             sentence = [r["metrics"][name] for r in with_stats]
             figure["sentence_mean"] = sum(sentence) / len(sentence)

@@ -7,9 +7,9 @@ several references: the best F-measure). What makes it fast:
   longer than 3), with each token's stem computed once per process;
 - ROUGE-L's longest common subsequence comes from rapidfuzz (C++, bit-parallel);
 - ROUGE-Lsum needs the LCS *positions* chosen by rouge-score's backtracking, which no library
-  exposes, so `lcs_positions` reimplements that backtrack over bit-parallel LCS rows held in
-  Python integers (one word operation per row instead of one Python step per table cell).
-  Texts with a single line each skip it: their ROUGE-Lsum equals ROUGE-L.
+  exposes, so `lcs_positions` reimplements that backtrack over bit-parallel LCS columns held in
+  Python integers (a few integer operations per token instead of one Python step per table
+  cell). Texts with at most one line of tokens each skip it: their ROUGE-Lsum is ROUGE-L.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any, ClassVar
 
+from harness.metrics.ngrams import ngram_counts, shared_count
 from harness.metrics.stemming import porter_stemmer
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -67,17 +68,9 @@ class RougeTokenizer:
         return final  # type: ignore[return-value]
 
 
-def _ngram_counts(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
-    return Counter(zip(*(tokens[i:] for i in range(n)), strict=False))
-
-
 def rouge_n(target: Sequence[str], prediction: Sequence[str], n: int) -> float:
     """ROUGE-N F-measure of token lists (rouge-score's `_score_ngrams`)."""
-    target_ngrams = _ngram_counts(target, n)
-    prediction_ngrams = _ngram_counts(prediction, n)
-    overlap = 0
-    for ngram in target_ngrams.keys() & prediction_ngrams.keys():
-        overlap += min(target_ngrams[ngram], prediction_ngrams[ngram])
+    overlap = shared_count(ngram_counts(target, n), ngram_counts(prediction, n))
     precision = overlap / max(len(prediction) - n + 1, 1)
     recall = overlap / max(len(target) - n + 1, 1)
     return fmeasure(precision, recall)
@@ -177,9 +170,14 @@ class RougeScorer:
         self._reference = lru_cache(maxsize=REFERENCE_CACHE)(self._text)
 
     def _text(self, text: str) -> tuple[list[str], list[list[str]]]:
-        """Tokens of the whole text and of each line (ROUGE-Lsum's sentences). Newlines separate
-        tokens, so the whole text's tokens are its lines' tokens one after the other."""
-        lines = [self.tokenizer.tokenize(line) for line in text.split("\n") if line]
+        """Tokens of the whole text, and of each line that has tokens (ROUGE-Lsum's sentences;
+        lines without tokens change nothing in rouge-score's summary-level LCS). Newlines
+        separate tokens, so the whole text's tokens are its lines' tokens one after the other."""
+        tokenize = self.tokenizer.tokenize
+        if "\n" not in text:
+            tokens = tokenize(text)
+            return tokens, [tokens] if tokens else []
+        lines = [tokens for tokens in (tokenize(line) for line in text.split("\n") if line) if tokens]
         return list(chain.from_iterable(lines)), lines
 
     def _single(
@@ -195,8 +193,8 @@ class RougeScorer:
             elif kind == "rougeL":
                 scores[kind] = rouge_l(target_tokens, pred_tokens)
             elif kind == "rougeLsum":
-                if len(target_lines) == 1 and len(pred_lines) == 1:
-                    # One sentence each: the union LCS is the LCS, so ROUGE-Lsum is ROUGE-L.
+                if len(target_lines) <= 1 and len(pred_lines) <= 1:
+                    # At most one sentence each: the union LCS is the LCS, so ROUGE-Lsum is ROUGE-L.
                     scores[kind] = scores["rougeL"] if "rougeL" in scores else rouge_l(target_tokens, pred_tokens)
                 else:
                     scores[kind] = rouge_lsum(target_lines, pred_lines)

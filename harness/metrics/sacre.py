@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.metrics.ngrams import ngram_counts, shared_count
 from harness.metrics.options import BleuOptions, ChrfOptions
 
 REFERENCE_CACHE = 2**16  # texts whose preprocessing is kept per process
@@ -60,10 +61,6 @@ def tokenize_13a(line: str) -> list[str]:
     line = _SPLIT_PERIOD_COMMA_BEFORE.sub(r" \1 \2", line)
     line = _SPLIT_DASH_AFTER_DIGIT.sub(r"\1 \2 ", line)
     return line.split()
-
-
-def _word_ngrams(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
-    return Counter(zip(*(tokens[i:] for i in range(n)), strict=False))
 
 
 class BleuScorer:
@@ -124,18 +121,52 @@ class BleuScorer:
     def corpus(self, stats: Sequence[float]) -> float:
         return self.score(stats, effective_order=False)
 
+    def corpus_many(self, stats: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Corpus BLEU of each row of summed statistics, shape (R, 2 + 2N): sacrebleu's
+        `compute_bleu` (effective_order off) vectorized for bootstrap resamples."""
+        order = self.order
+        method, value = self.options.smooth_method, self.options.smooth_value
+        if value is None:
+            value = {"floor": 0.1, "add-k": 1.0}.get(method, 0.0)
+        sys_len, ref_len = stats[:, 0], stats[:, 1]
+        correct = stats[:, 2 : 2 + order].copy()
+        total = stats[:, 2 + order : 2 + 2 * order].copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            brevity = np.where(sys_len < ref_len, np.where(sys_len > 0, np.exp(1 - ref_len / sys_len), 0.0), 1.0)
+            if method == "add-k":
+                correct[:, 1:] += value
+                total[:, 1:] += value
+            zero_matches = correct == 0
+            if method == "exp":
+                # sacrebleu doubles its divisor at every order without a match so far.
+                divisor = np.cumprod(np.where(zero_matches, 2.0, 1.0), axis=1) * total
+                smoothed = 100.0 / divisor
+            elif method == "floor":
+                smoothed = 100.0 * value / total
+            else:
+                smoothed = np.zeros_like(total)
+            precisions = np.where(zero_matches, smoothed, 100.0 * correct / total)
+            # An order without n-grams ends sacrebleu's loop: it and every later order stay 0.
+            reached = np.cumprod(total > 0, axis=1).astype(bool)
+            precisions = np.where(reached, precisions, 0.0)
+            logs = np.where(precisions > 0, np.log(np.where(precisions > 0, precisions, 1.0)), -9999999999.0)
+            scores = brevity * np.exp(logs.sum(axis=1) / order)
+        scores[stats[:, 2 : 2 + order].sum(axis=1) == 0] = 0.0  # sacrebleu returns 0 without any match
+        result: np.ndarray[Any, np.dtype[np.float64]] = scores
+        return result
+
 
 def _clipped_matches_counter(hyp: list[str], refs: list[list[str]], order: int) -> list[int]:
     """Matched n-grams per order, each clipped to its largest count in any reference."""
     correct = [0] * order
     for n in range(1, min(order, len(hyp)) + 1):
-        hyp_ngrams = _word_ngrams(hyp, n)
-        ref_ngrams: Counter[tuple[str, ...]] = Counter()
+        hyp_ngrams = ngram_counts(hyp, n)
+        ref_ngrams: Counter[Any] = Counter()
         for ref in refs:
-            for ngram, count in _word_ngrams(ref, n).items():
+            for ngram, count in ngram_counts(ref, n).items():
                 if count > ref_ngrams[ngram]:
                     ref_ngrams[ngram] = count
-        correct[n - 1] = sum(min(hyp_ngrams[g], ref_ngrams[g]) for g in hyp_ngrams.keys() & ref_ngrams.keys())
+        correct[n - 1] = shared_count(hyp_ngrams, ref_ngrams)
     return correct
 
 
@@ -149,24 +180,29 @@ def _clipped_matches_packed(hyp: list[str], refs: list[list[str]], order: int) -
     bits = len(vocabulary).bit_length()
     if bits * order > 62:
         return None
-    codes = np.sort(np.concatenate(_packed_ngrams(hyp_ids, bits, order)))
+    codes = np.sort(_packed_ngrams(hyp_ids, bits, order))
     starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
     distinct = codes[starts]
     counts = np.diff(np.append(starts, len(codes)))
     clip = np.zeros_like(counts)
     for ids in ref_ids:
         if len(ids):
-            ref_codes = np.sort(np.concatenate(_packed_ngrams(ids, bits, order)))
+            ref_codes = np.sort(_packed_ngrams(ids, bits, order))
             found = np.searchsorted(ref_codes, distinct, "right") - np.searchsorted(ref_codes, distinct, "left")
             clip = np.maximum(clip, found)
     return _per_order(distinct, np.minimum(counts, clip), bits, order)
 
 
+@lru_cache(maxsize=256)
+def _order_thresholds(bits: int, order: int) -> np.ndarray[Any, Any]:
+    return np.array([1 << (bits * k) for k in range(1, order)], dtype=np.int64)
+
+
 def _per_order(codes: np.ndarray[Any, Any], matched: np.ndarray[Any, Any], bits: int, order: int) -> list[int]:
     """Sum of `matched` per n-gram order, read off each code's range."""
-    thresholds = np.array([1 << (bits * k) for k in range(1, order)], dtype=np.int64)
-    orders = np.searchsorted(thresholds, codes, side="right")
-    return [int(x) for x in np.bincount(orders, weights=matched, minlength=order)[:order]]
+    orders = np.searchsorted(_order_thresholds(bits, order), codes, side="right")
+    counts: list[int] = np.bincount(orders, weights=matched, minlength=order)[:order].astype(np.int64).tolist()
+    return counts
 
 
 def _closest_length(hyp_len: int, ref_lens: list[int]) -> int:
@@ -185,18 +221,21 @@ def _code_points(text: str) -> np.ndarray[Any, np.dtype[np.int64]]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 
 
-def _packed_ngrams(indices: np.ndarray[Any, np.dtype[np.int64]], bits: int, order: int) -> list[np.ndarray[Any, Any]]:
-    """Codes of all n-grams, n = 1..order; an n-gram of 1-based indices i_0..i_{n-1} is
-    sum(i_k << bits*k), which puts each order in its own range [2^(bits(n-1)), 2^(bits n))."""
-    parts = []
+def _packed_ngrams(indices: np.ndarray[Any, np.dtype[np.int64]], bits: int, order: int) -> np.ndarray[Any, Any]:
+    """Codes of all n-grams, n = 1..order, in one array; an n-gram of 1-based indices
+    i_0..i_{n-1} is sum(i_k << bits*k), which puts each order in its own range
+    [2^(bits(n-1)), 2^(bits n))."""
+    length = len(indices)
+    orders = min(order, length)
+    codes = np.empty(orders * length - orders * (orders - 1) // 2, dtype=np.int64)
     current = indices
-    for n in range(1, order + 1):
+    start = 0
+    for n in range(1, orders + 1):
         if n > 1:
-            if len(indices) < n:
-                break
             current = current[:-1] | (indices[n - 1 :] << (bits * (n - 1)))
-        parts.append(current)
-    return parts
+        codes[start : start + len(current)] = current
+        start += len(current)
+    return codes
 
 
 def _char_matches_packed(hyp: str, ref: str, order: int) -> list[int] | None:
@@ -215,9 +254,10 @@ def _char_matches_packed(hyp: str, ref: str, order: int) -> list[int] | None:
             return None
         indices = np.searchsorted(alphabet, both) + 1
     # Tag each code with its side in the lowest bit, sort once, and pair up equal codes.
-    hyp_codes = np.concatenate(_packed_ngrams(indices[: len(hyp_points)], bits, order)) << 1
-    ref_codes = (np.concatenate(_packed_ngrams(indices[len(hyp_points) :], bits, order)) << 1) | 1
-    codes = np.concatenate([hyp_codes, ref_codes])
+    hyp_codes = _packed_ngrams(indices[: len(hyp_points)], bits, order)
+    codes = np.concatenate([hyp_codes, _packed_ngrams(indices[len(hyp_points) :], bits, order)])
+    codes <<= 1
+    codes[len(hyp_codes) :] |= 1
     codes.sort()
     starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
     runs = np.diff(np.append(starts, len(codes)))
@@ -231,7 +271,7 @@ def _char_matches_counter(hyp: str, ref: str, order: int) -> list[int]:
     for n in range(1, order + 1):
         hyp_ngrams = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
         ref_ngrams = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
-        result.append(sum(min(hyp_ngrams[g], ref_ngrams[g]) for g in hyp_ngrams.keys() & ref_ngrams.keys()))
+        result.append(shared_count(hyp_ngrams, ref_ngrams))
     return result
 
 
@@ -253,18 +293,18 @@ class ChrfScorer:
             eps_smoothing=o.eps_smoothing,
         )
 
-    def _prepare(self, text: str) -> tuple[str, list[Counter[tuple[str, ...]]]]:
+    def _prepare(self, text: str) -> tuple[str, list[Counter[Any]]]:
         if self.options.lowercase:
             text = text.lower()
-        words: list[Counter[tuple[str, ...]]] = []
+        words: list[Counter[Any]] = []
         if self.options.word_order:
             tokens = self._chrf._remove_punctuation(text)
-            words = [_word_ngrams(tokens, n) for n in range(1, self.options.word_order + 1)]
+            words = [ngram_counts(tokens, n) for n in range(1, self.options.word_order + 1)]
         chars = text if self.options.whitespace else "".join(text.split())
         return chars, words
 
     def _pair_statistics(
-        self, hyp: tuple[str, list[Counter[tuple[str, ...]]]], ref: tuple[str, list[Counter[tuple[str, ...]]]]
+        self, hyp: tuple[str, list[Counter[Any]]], ref: tuple[str, list[Counter[Any]]]
     ) -> list[int]:
         order = self.options.char_order
         (hyp_chars, hyp_words), (ref_chars, ref_words) = hyp, ref
@@ -278,7 +318,7 @@ class ChrfScorer:
             # sacrebleu counts hypothesis n-grams only where the reference has some of that order.
             stats += [hyp_count if ref_count else 0, ref_count, matches[n - 1]]
         for hyp_ngrams, ref_ngrams in zip(hyp_words, ref_words, strict=True):
-            matched = sum(min(hyp_ngrams[g], ref_ngrams[g]) for g in hyp_ngrams.keys() & ref_ngrams.keys())
+            matched = shared_count(hyp_ngrams, ref_ngrams)
             ref_total = sum(ref_ngrams.values())
             stats += [sum(hyp_ngrams.values()) if ref_total else 0, ref_total, matched]
         return stats
@@ -304,3 +344,27 @@ class ChrfScorer:
 
     def corpus(self, stats: Sequence[float]) -> float:
         return self.score(stats)
+
+    def corpus_many(self, stats: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """chrF of each row of summed statistics, shape (R, 3 * orders): sacrebleu's
+        `_compute_f_score` vectorized for bootstrap resamples."""
+        eps = 1e-16
+        factor = self.options.beta**2
+        hyp, ref, match = stats[:, 0::3], stats[:, 1::3], stats[:, 2::3]
+        orders = hyp.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(hyp > 0, match / hyp, eps)
+            recall = np.where(ref > 0, match / ref, eps)
+            if self.options.eps_smoothing:
+                denominator = factor * precision + recall
+                f = np.where(denominator > 0, (1 + factor) * precision * recall / denominator, eps)
+                result: np.ndarray[Any, np.dtype[np.float64]] = 100 * f.sum(axis=1) / orders
+                return result
+            effective = (hyp > 0) & (ref > 0)
+            count = effective.sum(axis=1)
+            average_precision = np.where(count > 0, (precision * effective).sum(axis=1) / count, 0.0)
+            average_recall = np.where(count > 0, (recall * effective).sum(axis=1) / count, 0.0)
+            denominator = factor * average_precision + average_recall
+            score = (1 + factor) * average_precision * average_recall / denominator
+            result = np.where(average_precision + average_recall > 0, 100 * score, 0.0)
+        return result

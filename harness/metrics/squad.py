@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.metrics.ngrams import shared_count
+
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")  # faster than str.translate on non-ASCII text
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _ARTICLES_ANY_CASE = re.compile(r"\b(a|an|the)\b", re.UNICODE | re.IGNORECASE)
@@ -65,8 +67,7 @@ def squad_scores(prediction: str, references: Sequence[str], normalizer: SquadNo
 def f1_of_tokens(predicted: list[str], gold: list[str]) -> float:
     if not predicted or not gold:
         return float(predicted == gold)
-    common = Counter(predicted) & Counter(gold)
-    same = sum(common.values())
+    same = shared_count(Counter(predicted), Counter(gold))
     if same == 0:
         return 0.0
     precision = same / len(predicted)

@@ -153,3 +153,46 @@ def test_edge_cases_against_sacrebleu_functions() -> None:
     # A perfect answer scores 100 on both scales.
     assert bleu.sentence(bleu.statistics("the cat sat on the mat", ["the cat sat on the mat"])) == pytest.approx(100)
     assert chrf.sentence(chrf.statistics("the cat sat on the mat", ["the cat sat on the mat"])) == pytest.approx(100)
+
+
+def _random_statistics(rng: random.Random, order: int, rows: int) -> list[list[int]]:
+    """Sufficient statistics as sums of cases: lengths, matches <= totals, zeros included."""
+    result = []
+    for _ in range(rows):
+        hyp_len = rng.choice([0, 1, 2, 3, 5, 40, 300])
+        totals = [max(hyp_len - n, 0) for n in range(order)]
+        correct = [rng.randint(0, t) if rng.random() > 0.2 else 0 for t in totals]
+        result.append([hyp_len, rng.choice([0, 1, 4, 40, 310]), *correct, *totals])
+    return result
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"smooth_method": "floor"}, {"smooth_method": "floor", "smooth_value": 0.3}, {"smooth_method": "add-k"},
+     {"smooth_method": "none"}, {"max_ngram_order": 2}],
+)
+def test_vectorized_corpus_bleu_equals_sacrebleu(options: dict[str, Any]) -> None:
+    import numpy as np
+
+    scorer = BleuScorer(BleuOptions(**options))
+    rows = _random_statistics(random.Random(8), scorer.order, 400)
+    got = scorer.corpus_many(np.array(rows, dtype=float))
+    assert got.tolist() == pytest.approx([scorer.corpus(row) for row in rows], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("options", [{}, {"eps_smoothing": True}, {"beta": 1, "char_order": 3, "word_order": 2}])
+def test_vectorized_chrf_equals_sacrebleu(options: dict[str, Any]) -> None:
+    import numpy as np
+
+    scorer = ChrfScorer(ChrfOptions(**options))
+    orders = scorer.options.char_order + scorer.options.word_order
+    rng = random.Random(9)
+    rows = []
+    for _ in range(400):
+        row = []
+        for _ in range(orders):
+            hyp, ref = rng.choice([0, 1, 7, 90]), rng.choice([0, 1, 8, 95])
+            row += [hyp, ref, rng.randint(0, min(hyp, ref))]
+        rows.append(row)
+    got = scorer.corpus_many(np.array(rows, dtype=float))
+    assert got.tolist() == pytest.approx([scorer.corpus(row) for row in rows], rel=1e-12, abs=1e-12)
