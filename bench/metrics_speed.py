@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import random
 import re
 import string
@@ -158,6 +159,12 @@ def harness_scores(cases: list[tuple[str, list[str]]], workers: int | None) -> t
     return records, summary["models"]["model"]["metrics"], scored - start, aggregated - scored
 
 
+def _cpu_seconds() -> float:
+    """User + system time of this process and of its finished children (the scoring workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=10_000)
@@ -170,20 +177,24 @@ def main() -> None:
     words = sum(len(p.split()) for p, _ in cases) / len(cases)
     print(f"{len(cases)} cases, {words:.0f} words per answer on average, {usable_cores()} usable cores")
 
-    start = time.perf_counter()
+    print(f"load average before: {os.getloadavg()[0]:.2f} (the machine may be shared; CPU seconds show the work itself)")
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     records, figures, score_s, aggregate_s = harness_scores(cases, args.workers)
-    total_s = time.perf_counter() - start
+    total_s, cpu_s = time.perf_counter() - start, _cpu_seconds() - cpu_start
     print(f"harness:   {total_s:6.2f} s  ({len(cases) / total_s:8.0f} cases/s)  "
-          f"= per-case scores {score_s:.2f} s + run-level figures with bootstrap CIs {aggregate_s:.2f} s")
+          f"= per-case scores {score_s:.2f} s + run-level figures with bootstrap CIs {aggregate_s:.2f} s; "
+          f"{cpu_s:.2f} CPU s in all processes")
 
     sample = cases[: args.reference_cases] if args.reference_cases else cases
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     expected, corpus = reference_scores(sample)
-    reference_s = time.perf_counter() - start
+    reference_s, reference_cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
     rate = len(sample) / reference_s
     print(f"reference: {reference_s:6.2f} s  ({rate:8.0f} cases/s) on {len(sample)} cases "
-          "(rouge-score + sacrebleu + SQuAD EM/F1, no confidence intervals)")
-    print(f"speed-up:  {len(cases) / total_s / rate:.1f}x (cases/s, harness with CIs over plain reference)")
+          f"(rouge-score + sacrebleu + SQuAD EM/F1, no confidence intervals); {reference_cpu:.2f} CPU s")
+    print(f"speed-up:  {len(cases) / total_s / rate:.1f}x in cases/s (harness with CIs over the plain reference), "
+          f"{(reference_cpu / len(sample)) / (cpu_s / len(cases)):.1f}x in CPU per case")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
     worst = 0.0
     for record, values in zip(records, expected, strict=False):

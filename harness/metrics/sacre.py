@@ -199,10 +199,12 @@ def _order_thresholds(bits: int, order: int) -> np.ndarray[Any, Any]:
 
 
 def _per_order(codes: np.ndarray[Any, Any], matched: np.ndarray[Any, Any], bits: int, order: int) -> list[int]:
-    """Sum of `matched` per n-gram order, read off each code's range."""
-    orders = np.searchsorted(_order_thresholds(bits, order), codes, side="right")
-    counts: list[int] = np.bincount(orders, weights=matched, minlength=order)[:order].astype(np.int64).tolist()
-    return counts
+    """Sum of `matched` per n-gram order; `codes` are sorted, so each order is one slice."""
+    bounds = np.searchsorted(codes, _order_thresholds(bits, order))
+    running = np.concatenate(([0], np.cumsum(matched)))
+    at_bounds = running[np.concatenate(([0], bounds, [len(codes)]))]
+    per_order: list[int] = np.diff(at_bounds).astype(np.int64).tolist()
+    return per_order
 
 
 def _closest_length(hyp_len: int, ref_lens: list[int]) -> int:
