@@ -213,7 +213,8 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     finally:
         records = sink.close()
         try:
-            scoring.score(records)
+            if status != "interrupted":  # Ctrl-C stops now; the answers are cached for a rerun
+                scoring.score(records)
         except RunError as exc:  # an `evaluate` module failed on the outputs
             status, failure = "aborted", failure or exc
         write_jsonl(run_dir / RESULTS_FILE, records)

@@ -15,6 +15,7 @@ is a matrix product and ratios and corpus scores are recomputed from the resampl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,13 +36,21 @@ from harness.stats.bootstrap import (
 CONFIDENCE = 0.95
 
 
-def _figure(value: float, distribution: NDArray[np.float64] | None, n: int) -> dict[str, Any]:
-    ci = None
-    if distribution is not None:
-        finite = distribution[np.isfinite(distribution)]
-        if len(finite):
-            ci = percentile_interval(finite, CONFIDENCE).as_dict()
+def _figure(value: float, distribution: NDArray[np.float64], n: int) -> dict[str, Any]:
+    finite = distribution[np.isfinite(distribution)]  # a resample without the metric has no value
+    ci = percentile_interval(finite, CONFIDENCE).as_dict() if len(finite) else None
     return {"value": value, "ci": ci, "n": n}
+
+
+@dataclass
+class _Columns:
+    """Layout of the per-case matrix: (sum, count) per mean metric, the statistics of each
+    corpus metric, then the confusion-matrix cells."""
+
+    means: list[str]
+    corpus: dict[str, slice]
+    cells: slice
+    width: int
 
 
 class MetricAggregator:
@@ -57,13 +66,45 @@ class MetricAggregator:
         if plan.chrf is not None:
             self.corpus_scorers["chrf"] = ChrfScorer(plan.chrf)
 
-    def _mean_metrics(self, records: Sequence[dict[str, Any]]) -> list[str]:
-        names: dict[str, None] = {}
-        for record in records:
-            for name in record["metrics"]:
-                if name not in CORPUS_METRICS and name != CLASSIFICATION_CASE_METRIC:
-                    names[name] = None
-        return list(names)
+    def _columns(self, scored: Sequence[dict[str, Any]]) -> _Columns:
+        means = list(
+            dict.fromkeys(
+                name
+                for record in scored
+                for name in record["metrics"]
+                if name not in CORPUS_METRICS and name != CLASSIFICATION_CASE_METRIC
+            )
+        )
+        at = 2 * len(means)
+        corpus: dict[str, slice] = {}
+        for name in self.corpus_scorers:
+            width = next((len(r["metric_stats"][name]) for r in scored if name in r.get("metric_stats", {})), 0)
+            if width:
+                corpus[name] = slice(at, at + width)
+                at += width
+        labels = self.plan.labels
+        cells = len(labels) * (len(labels) + 1) if any(r.get("label") for r in scored) else 0
+        return _Columns(means, corpus, slice(at, at + cells), at + cells)
+
+    def _case_matrix(self, scored: Sequence[dict[str, Any]], rows: dict[str, int], columns: _Columns) -> NDArray[np.float64]:
+        """One row per case: the sums over its results that every figure is computed from."""
+        matrix = np.zeros((len(rows), columns.width))
+        labels = self.plan.labels
+        for record in scored:
+            row = matrix[rows[record["case_id"]]]
+            values = record["metrics"]
+            for j, name in enumerate(columns.means):
+                if name in values:
+                    row[2 * j] += values[name]
+                    row[2 * j + 1] += 1
+            for name, where in columns.corpus.items():
+                stats = record.get("metric_stats", {}).get(name)
+                if stats:
+                    row[where] += stats
+            label = record.get("label")
+            if label and columns.cells.stop > columns.cells.start:
+                row[columns.cells.start + confusion_cells(label["reference"], label["predicted"], labels)] += 1
+        return matrix
 
     def block(
         self, records: Sequence[dict[str, Any]], corpus_values: dict[str, float] | None = None
@@ -75,72 +116,35 @@ class MetricAggregator:
         if not scored:
             return metrics, classification
         rows = {case_id: i for i, case_id in enumerate(dict.fromkeys(r["case_id"] for r in scored))}
-        means = self._mean_metrics(scored)
-        corpus = [name for name in CORPUS_METRICS if name in self.corpus_scorers]
-        labels = self.plan.labels
-        labelled = [r for r in scored if r.get("label")]
-
-        # Column layout of the per-case matrix: (sum, count) per mean metric, then the corpus
-        # statistics of each corpus metric, then the confusion-matrix cells.
-        widths = {name: len(next((r["metric_stats"][name] for r in scored if name in r.get("metric_stats", {})), []))
-                  for name in corpus}
-        corpus_at: dict[str, int] = {}
-        column = 2 * len(means)
-        for name in corpus:
-            corpus_at[name] = column
-            column += widths[name]
-        cells_at = column
-        cells = len(labels) * (len(labels) + 1) if labelled else 0
-        matrix = np.zeros((len(rows), cells_at + cells))
-        for record in scored:
-            row = rows[record["case_id"]]
-            values = record["metrics"]
-            for j, name in enumerate(means):
-                if name in values:
-                    matrix[row, 2 * j] += values[name]
-                    matrix[row, 2 * j + 1] += 1
-            for name in corpus:
-                stats = record.get("metric_stats", {}).get(name)
-                if stats:
-                    matrix[row, corpus_at[name] : corpus_at[name] + len(stats)] += stats
-            if cells and record.get("label"):
-                label = record["label"]
-                matrix[row, cells_at + confusion_cells(label["reference"], label["predicted"], labels)] += 1
+        columns = self._columns(scored)
+        matrix = self._case_matrix(scored, rows, columns)
 
         def statistic(indices: NDArray[np.intp]) -> NDArray[np.float64]:
             result: NDArray[np.float64] = resample_counts(indices, len(rows)) @ matrix
             return result
 
-        sums = bootstrap_distribution(len(rows), statistic, self.resamples, self.seed) if matrix.shape[1] else None
-        for j, name in enumerate(means):
+        sums = np.zeros((0, 0))
+        if columns.width:
+            sums = bootstrap_distribution(len(rows), statistic, self.resamples, self.seed)
+        for j, name in enumerate(columns.means):
             present = [r["metrics"][name] for r in scored if name in r["metrics"]]
-            distribution = None
-            if sums is not None:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    distribution = sums[:, 2 * j] / sums[:, 2 * j + 1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                distribution = sums[:, 2 * j] / sums[:, 2 * j + 1]
             metrics[name] = _figure(sum(present) / len(present), distribution, len(present))
-        for name in corpus:
+        for name, where in columns.corpus.items():
             scorer = self.corpus_scorers[name]
             with_stats = [r for r in scored if name in r.get("metric_stats", {})]
-            if not with_stats:
-                continue
-            totals = [sum(column_values) for column_values in zip(*(r["metric_stats"][name] for r in with_stats), strict=True)]
-            distribution = None
-            if sums is not None:
-                distribution = scorer.corpus_many(sums[:, corpus_at[name] : corpus_at[name] + widths[name]])
-            figure = _figure(scorer.corpus(totals), distribution, len(with_stats))
-            sentence = [r["metrics"][name] for r in with_stats]
-            figure["sentence_mean"] = sum(sentence) / len(sentence)
+            totals = [sum(values) for values in zip(*(r["metric_stats"][name] for r in with_stats), strict=True)]
+            figure = _figure(scorer.corpus(totals), scorer.corpus_many(sums[:, where]), len(with_stats))
+            figure["sentence_mean"] = sum(r["metrics"][name] for r in with_stats) / len(with_stats)
             metrics[name] = figure
-        if cells:
-            y_true = [r["label"]["reference"] for r in labelled]
-            y_pred = [r["label"]["predicted"] for r in labelled]
-            summary = report(y_true, y_pred, labels)
-            assert sums is not None
-            resampled = scores_from_confusion(sums[:, cells_at:], len(labels))
+        if columns.cells.stop > columns.cells.start:
+            labelled = [r for r in scored if r.get("label")]
+            result = report([r["label"]["reference"] for r in labelled], [r["label"]["predicted"] for r in labelled], self.plan.labels)
+            resampled = scores_from_confusion(sums[:, columns.cells], len(self.plan.labels))
             for name in CLASSIFICATION_AGGREGATES:
-                metrics[name] = _figure(summary["figures"][name], resampled.get(name), len(labelled))
-            classification = {"confusion_matrix": summary["confusion_matrix"], UNMATCHED: summary[UNMATCHED]}
+                metrics[name] = _figure(result["figures"][name], resampled[name], len(labelled))
+            classification = {"confusion_matrix": result["confusion_matrix"], UNMATCHED: result[UNMATCHED]}
         for name, value in (corpus_values or {}).items():
             metrics[name] = {"value": value, "ci": None, "n": len(scored)}
         return metrics, classification

@@ -20,8 +20,9 @@ from harness.metrics.rouge import RougeScorer
 from harness.metrics.sacre import BleuScorer, ChrfScorer
 from harness.metrics.squad import SquadNormalizer, squad_scores
 
-# Below this many distinct pairs one process is faster than starting workers.
-PARALLEL_MIN_PAIRS = 1500
+# Each worker process gets at least this many distinct pairs: below that, starting it costs
+# more than it saves.
+PARALLEL_MIN_PAIRS = 500
 CHUNKS_PER_WORKER = 4
 
 Pair = tuple[str, tuple[str, ...]]  # (output, references)
@@ -107,11 +108,12 @@ def score_pairs(plan: MetricPlan, pairs: Sequence[Pair], workers: int | None = N
     # Pairs sharing references sit together, so each worker's reference caches get the hits.
     distinct = sorted(dict.fromkeys(pairs), key=lambda pair: pair[1])
     if workers is None:
-        workers = usable_cores() if len(distinct) >= PARALLEL_MIN_PAIRS else 1
+        workers = min(usable_cores(), len(distinct) // PARALLEL_MIN_PAIRS) or 1
     if workers <= 1 or len(distinct) < 2:
         scorer = CaseScorer(plan)
         scores = [scorer.score(output, refs) for output, refs in distinct]
     else:
+        CaseScorer(plan)  # import the libraries once, here: forked workers inherit them
         size = max(1, -(-len(distinct) // (workers * CHUNKS_PER_WORKER)))
         chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
         with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_worker, initargs=(plan,)) as pool:

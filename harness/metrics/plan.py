@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from harness.metrics.evaluate_bridge import EvaluateSpec, make_spec
 from harness.metrics.options import (
@@ -29,7 +28,7 @@ from harness.metrics.options import (
     parse_options,
 )
 from harness.suite.case import Case
-from harness.suite.schema import MetricConfig
+from harness.suite.schema import CheckSpec, MetricConfig
 
 DEFAULT_TEXT_METRICS = TEXT_METRICS
 
@@ -79,7 +78,7 @@ class MetricPlan:
     text: tuple[tuple[str, MetricOptions], ...] = ()
     classification: ClassificationOptions | None = None  # labels resolved
     evaluate: tuple[EvaluateSpec, ...] = ()
-    checks: dict[str, list[Any]] = field(default_factory=dict)  # case id -> its metric CheckSpecs
+    checks: dict[str, list[CheckSpec]] = field(default_factory=dict)  # case id -> its metric checks
 
     @property
     def empty(self) -> bool:
