@@ -7,9 +7,10 @@ several references: the best F-measure). What makes it fast:
   longer than 3), with each token's stem computed once per process;
 - ROUGE-L's longest common subsequence comes from rapidfuzz (C++, bit-parallel);
 - ROUGE-Lsum needs the LCS *positions* chosen by rouge-score's backtracking, which no library
-  exposes, so `lcs_positions` reimplements that backtrack over bit-parallel LCS columns held in
-  Python integers (a few integer operations per token instead of one Python step per table
-  cell). Texts with at most one line of tokens each skip it: their ROUGE-Lsum is ROUGE-L.
+  exposes, so `_backtrack` reimplements that backtrack over bit-parallel LCS columns held in
+  Python integers, all target sentences side by side in one integer (a few integer
+  operations per token instead of one Python step per table cell). Texts with at most one
+  line of tokens each skip it: their ROUGE-Lsum is ROUGE-L.
 """
 
 from __future__ import annotations
@@ -86,41 +87,52 @@ def rouge_l(target: Sequence[str], prediction: Sequence[str]) -> float:
     return fmeasure(length / len(prediction), length / len(target))
 
 
-def _match_masks(tokens: Sequence[str]) -> dict[str, int]:
-    """Bit i of masks[t] is set when tokens[i] == t."""
+def _lane_masks(sentences: Sequence[Sequence[str]]) -> tuple[dict[str, int], list[int], int]:
+    """Sentences side by side in one integer: sentence k owns bits offsets[k] .. offsets[k] +
+    len - 1, followed by a guard bit. Returns (masks, offsets, full): bit offsets[k] + i of
+    masks[t] is set when sentences[k][i] == t; full has every bit but the guards."""
     masks: dict[str, int] = {}
-    for position, token in enumerate(tokens):
-        masks[token] = masks.get(token, 0) | (1 << position)
-    return masks
+    offsets = []
+    full = 0
+    at = 0
+    for sentence in sentences:
+        offsets.append(at)
+        for position, token in enumerate(sentence):
+            masks[token] = masks.get(token, 0) | (1 << (at + position))
+        full |= ((1 << len(sentence)) - 1) << at
+        at += len(sentence) + 1
+    return masks, offsets, full
 
 
-def lcs_positions(reference: Sequence[str], candidate: Sequence[str], masks: dict[str, int] | None = None) -> list[int]:
-    """Positions in `reference` of the LCS that rouge-score's `lcs_ind` returns.
+def _columns(candidate_masks: list[int], full: int) -> list[int]:
+    """Bit-parallel LCS (Allison-Dix, Hyyrö) of every reference lane against one candidate.
 
-    With T[i][j] the LCS length of reference[:i] and candidate[:j], rouge-score backtracks
-    from (len(reference), len(candidate)): on equal tokens it takes the match, else it moves up
-    (drops a reference token) when T[i-1][j] == T[i][j], else left. Column j of T is kept as an
-    integer C_j whose bit i is set when T[i+1][j] == T[i][j] (the bit-parallel LCS of
-    Allison-Dix and Hyyrö, one step per candidate token). The upward moves in a column then
-    end at the highest row below i where the tokens match or C_j has a 0 bit: one bit_length.
-    `masks` are `_match_masks(reference)`, when the caller has them.
+    With T[i][j] the LCS length of reference[:i] and candidate[:j], column j is an integer
+    C_j whose bit i (within a lane) is set when T[i+1][j] == T[i][j]. A carry out of a lane
+    stops in its guard bit, which the mask clears, so lanes never interact.
     """
-    height = len(reference)
-    if not height or not candidate:
-        return []
-    masks = _match_masks(reference) if masks is None else masks
-    full = (1 << height) - 1
     column = full
     columns = [column]
-    for token in candidate:
-        matches = column & masks.get(token, 0)
-        column = ((column + matches) | (column - matches)) & full
+    for matches in candidate_masks:
+        matched = column & matches
+        column = ((column + matched) | (column - matched)) & full
         columns.append(column)
-    i, j = height, len(candidate)
+    return columns
+
+
+def _backtrack(columns: list[int], candidate_masks: list[int], offset: int, height: int) -> list[int]:
+    """Reference positions of the LCS rouge-score's `lcs_ind` picks, for the lane at `offset`.
+
+    rouge-score backtracks from (height, len(candidate)): on equal tokens it takes the match,
+    else it moves up (drops a reference token) when T[i-1][j] == T[i][j], else left. Moving up
+    column j ends at the highest row below i where the tokens match or C_j has a 0 bit, so each
+    column takes one bit_length instead of one step per row.
+    """
+    i, j = height, len(candidate_masks)
     positions = []
     while i > 0 and j > 0:
-        matches = masks.get(candidate[j - 1], 0)
-        stops = (matches | ~columns[j]) & ((1 << i) - 1)
+        matches = candidate_masks[j - 1] >> offset
+        stops = (matches | ~(columns[j] >> offset)) & ((1 << i) - 1)
         if not stops:
             break  # up to the first row: nothing more to match
         row = stops.bit_length() - 1
@@ -134,23 +146,44 @@ def lcs_positions(reference: Sequence[str], candidate: Sequence[str], masks: dic
     return positions
 
 
+def lcs_positions(reference: Sequence[str], candidate: Sequence[str]) -> list[int]:
+    """Positions in `reference` of the LCS that rouge-score's `lcs_ind` returns."""
+    if not reference or not candidate:
+        return []
+    masks, _, full = _lane_masks([reference])
+    candidate_masks = [masks.get(token, 0) for token in candidate]
+    return _backtrack(_columns(candidate_masks, full), candidate_masks, 0, len(reference))
+
+
 def rouge_lsum(target_sentences: Sequence[Sequence[str]], prediction_sentences: Sequence[Sequence[str]]) -> float:
-    """Summary-level ROUGE-L F-measure (rouge-score's `_summary_level_lcs`)."""
+    """Summary-level ROUGE-L F-measure (rouge-score's `_summary_level_lcs`).
+
+    Every target sentence is a lane of one integer, so one bit-parallel pass per prediction
+    sentence serves all target sentences; the backtracks are per pair, as rouge-score's.
+    """
     if not target_sentences or not prediction_sentences:
         return 0.0
     target_total = sum(map(len, target_sentences))
     prediction_total = sum(map(len, prediction_sentences))
     if not target_total or not prediction_total:
         return 0.0
+    masks, offsets, full = _lane_masks(target_sentences)
+    unions: list[set[int]] = [set() for _ in target_sentences]
+    for candidate in prediction_sentences:
+        candidate_masks = [masks.get(token, 0) for token in candidate]
+        shared = 0
+        for matches in candidate_masks:
+            shared |= matches
+        if not shared:
+            continue
+        columns = _columns(candidate_masks, full)
+        for union, sentence, offset in zip(unions, target_sentences, offsets, strict=True):
+            if shared >> offset & ((1 << len(sentence)) - 1):
+                union.update(_backtrack(columns, candidate_masks, offset, len(sentence)))
     target_counts = Counter(chain.from_iterable(target_sentences))
     prediction_counts = Counter(chain.from_iterable(prediction_sentences))
     hits = 0
-    for sentence in target_sentences:
-        masks = _match_masks(sentence)
-        union: set[int] = set()
-        for candidate in prediction_sentences:
-            if not masks.keys().isdisjoint(candidate):
-                union.update(lcs_positions(sentence, candidate, masks))
+    for union, sentence in zip(unions, target_sentences, strict=True):
         for position in sorted(union):
             token = sentence[position]
             # rouge-score counts each token at most as often as it occurs on both sides.

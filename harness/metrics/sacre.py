@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -174,9 +175,10 @@ def _clipped_matches_packed(hyp: list[str], refs: list[list[str]], order: int) -
     """As `_clipped_matches_counter`, on packed integer codes of token ids; None if they won't fit."""
     if not hyp:
         return [0] * order
-    vocabulary: dict[str, int] = {}
-    hyp_ids = np.array([vocabulary.setdefault(t, len(vocabulary) + 1) for t in hyp], dtype=np.int64)
-    ref_ids = [np.array([vocabulary.setdefault(t, len(vocabulary) + 1) for t in ref], dtype=np.int64) for ref in refs]
+    tokens = dict.fromkeys(chain(hyp, *refs))
+    vocabulary = {token: index for index, token in enumerate(tokens, 1)}
+    hyp_ids = np.fromiter(map(vocabulary.__getitem__, hyp), dtype=np.int64, count=len(hyp))
+    ref_ids = [np.fromiter(map(vocabulary.__getitem__, ref), dtype=np.int64, count=len(ref)) for ref in refs]
     bits = len(vocabulary).bit_length()
     if bits * order > 62:
         return None

@@ -11,7 +11,7 @@ from rouge_score import rouge_scorer
 from rouge_score import tokenize as rouge_tokenize
 
 from harness.metrics.options import ROUGE_METRICS
-from harness.metrics.rouge import RougeScorer, RougeTokenizer, lcs_positions
+from harness.metrics.rouge import RougeScorer, RougeTokenizer, lcs_positions, rouge_lsum
 from tests.metrics.corpus import HANDPICKED, varied_corpus
 
 CORPUS = varied_corpus()
@@ -53,6 +53,17 @@ def test_lcs_positions_follow_rouge_score_backtrack() -> None:
         ref = [rng.choice("abcd") for _ in range(rng.randint(0, 14))]
         can = [rng.choice("abcd") for _ in range(rng.randint(0, 14))]
         assert lcs_positions(ref, can) == rouge_scorer.lcs_ind(ref, can), (ref, can)
+
+
+def test_summary_level_lcs_on_fuzzed_sentences() -> None:
+    # Few distinct tokens: many ties in the backtrack, repeated tokens for the count clipping,
+    # and empty sentences (lines without tokens).
+    rng = random.Random(21)
+    for _ in range(3000):
+        ref = [[rng.choice("abcd") for _ in range(rng.randint(0, 7))] for _ in range(rng.randint(1, 4))]
+        can = [[rng.choice("abcd") for _ in range(rng.randint(0, 7))] for _ in range(rng.randint(1, 4))]
+        expected = rouge_scorer._summary_level_lcs(ref, can).fmeasure
+        assert rouge_lsum(ref, can) == pytest.approx(expected, abs=1e-12), (ref, can)
 
 
 def test_lcs_positions_on_words_spanning_many_bits() -> None:
