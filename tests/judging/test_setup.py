@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.judging.setup import plan_models
+from harness.judging.setup import JudgePlan, plan_models
+from harness.models.resolve import ResolvedModel
 from harness.suite.loader import load_suite
 
 
@@ -20,7 +21,9 @@ def suite_at(tmp_path: Path, text: str) -> Path:
 BASE = "cases:\n  - {input: hi, rubric: 'says hi'}\n"
 
 
-def plan(tmp_path: Path, text: str, models: list[str], baseline: str | None = None, judge: str | None = None):  # type: ignore[no-untyped-def]
+def plan(
+    tmp_path: Path, text: str, models: list[str], baseline: str | None = None, judge: str | None = None
+) -> tuple[list[ResolvedModel], JudgePlan | None]:
     suite = load_suite(suite_at(tmp_path, text))
     return plan_models(suite, suite.cases, models, baseline, judge)
 
