@@ -14,7 +14,7 @@ from harness.errors import UsageError
 from harness.judging.grading import applies
 from harness.judging.templates import JUDGE_KINDS, JudgeTemplate, load_configured_templates
 from harness.models.base import GenerationParams
-from harness.models.resolve import ResolvedModel, resolve_model, resolve_models
+from harness.models.resolve import ResolvedModel, resolve_model, resolve_models, suite_model_name
 from harness.suite.case import Case
 from harness.suite.loader import Suite
 from harness.suite.schema import JudgeConfig
@@ -52,7 +52,7 @@ class JudgePlan:
 
 
 def _suite_name(ref: str | None, suite: Suite) -> str | None:
-    return ref if ref is not None and ref in suite.models else None
+    return suite_model_name(ref, suite.models) if ref is not None else None
 
 
 def plan_models(
@@ -74,9 +74,10 @@ def plan_models(
 
     baseline: str | None = None
     if baseline_ref is not None:
-        baseline = baseline_ref
-        if baseline_ref not in {m.name for m in models}:
-            models.append(resolve_model(baseline_ref, suite.models, suite.generation, suite.directory))
+        resolved_baseline = resolve_model(baseline_ref, suite.models, suite.generation, suite.directory)
+        baseline = resolved_baseline.name
+        if baseline not in {m.name for m in models}:
+            models.append(resolved_baseline)
     candidates = [m.name for m in models if m.name != baseline]
 
     pairwise_on = baseline is not None and config.template("pairwise") is not None

@@ -78,3 +78,13 @@ def test_a_predictions_file_cannot_judge(tmp_path: Path) -> None:
 def test_without_judge_or_baseline_nothing_changes(tmp_path: Path) -> None:
     models, judging = plan(tmp_path, BASE, ["openai:cand"])
     assert judging is None and [m.name for m in models] == ["openai:cand"]
+
+
+def test_a_baseline_spec_that_a_suite_model_has_is_that_model(tmp_path: Path) -> None:
+    models, judging = plan(
+        tmp_path,
+        "models: {base: openai:base-model, tuned: openai:tuned-model}\ncases: [{input: x}]\n",
+        ["tuned"], baseline="openai:base-model", judge="openai:j",
+    )
+    assert [m.name for m in models] == ["tuned", "base"]
+    assert judging is not None and (judging.baseline, judging.candidates) == ("base", ["tuned"])
