@@ -39,6 +39,7 @@ from harness.run.store import (
 )
 from harness.run.store import load_run as _load_run
 from harness.run.summary import summarize
+from harness.suite.case import Case
 from harness.suite.loader import Suite, load_suite
 
 if TYPE_CHECKING:
@@ -124,6 +125,17 @@ async def _generate(
             await adapter.aclose()
 
 
+def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> None:
+    """One `warning:` line when the suite's own `training_data` contains some of its cases."""
+    declared = suite.spec.training_data if suite.spec is not None else []
+    if declared:
+        from harness.data.contamination import run_warning
+
+        warning = run_warning(suite.path, declared, cases, suite.name)
+        if warning:
+            console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
 def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, console: Console | None = None) -> RunOutcome:
     """Run a suite end to end and write its run directory.
 
@@ -141,6 +153,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     if not cases:
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
     models = resolve_models(options.models, loaded.models, loaded.generation, loaded.directory)
+    _warn_contamination(loaded, cases, console)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
     adapters = build_adapters(models, settings)
 

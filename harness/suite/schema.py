@@ -188,6 +188,16 @@ class SuiteFile(StrictModel):
     metrics: list[str | MetricConfig] = Field(default_factory=list, description="Reference metrics to compute.")
     judge: JudgeConfig | None = Field(default=None, description="LLM-as-judge settings.")
     gates: list[str] = Field(default_factory=list, description="Gate expressions deciding the exit code.")
+    training_data: list[str] = Field(
+        default_factory=list,
+        description="Fine-tuning data the models under test were trained on (a path or a list, relative to the "
+        "suite); `harness run` warns when cases appear in it, `harness data contamination` checks against it.",
+    )
+
+    @field_validator("training_data", mode="before")
+    @classmethod
+    def _one_or_more_paths(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("models", mode="before")
     @classmethod
