@@ -31,8 +31,7 @@ ACTIONS = ["reset my password", "update the firmware", "change my billing addres
 FEELINGS = ["", "I am in a hurry. ", "This is urgent. ", "I tried twice already. ", "Thanks in advance. "]
 STEPS = ["open Settings", "tap Account", "choose Security", "select the device", "confirm with the code we email you",
          "wait for the green light", "sign in again", "restart the app", "check the status page", "save the change"]
-WORDS = ("please note that the process usually takes a few minutes and you can always contact our support team "
-         "if anything looks different on your screen or an error message appears during the update").split()
+WORDS = ["please", "note", "that", "the", "process", "usually", "takes", "a", "few", "minutes", "and", "you", "can", "always", "contact", "our", "support", "team", "if", "anything", "looks", "different", "on", "your", "screen", "or", "an", "error", "message", "appears", "during", "the", "update"]
 
 
 def example(rng: random.Random, n: int) -> dict[str, object]:

@@ -7,13 +7,15 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"\w+")
+_APOSTROPHES = str.maketrans("", "", "'’")
 
 
 def words(text: str) -> list[str]:
-    """The text's words after folding case and Unicode form; punctuation and spacing drop out."""
+    """The text's words after folding case and Unicode form; punctuation and spacing drop out
+    (apostrophes without splitting the word: `month's` is `months`)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    return _WORD.findall(text.casefold())
+    return _WORD.findall(text.casefold().translate(_APOSTROPHES))
 
 
 def normalize(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,17 @@ def write_jsonl(path: Path, rows: Sequence[Any]) -> Path:
     return path
 
 
-def filler(n: int) -> list[dict[str, Any]]:
-    """`n` distinct, clean chat examples."""
-    topics = ["router", "printer", "watch", "laptop", "camera", "earbuds", "thermostat", "drive", "tablet", "speaker",
-              "monitor", "keyboard"]
-    actions = ["update the firmware of", "pair a new phone with", "factory reset", "register the warranty of",
-               "change the language of", "clean the sensor of"]
+_VOCABULARY = ["account", "billing", "router", "printer", "watch", "laptop", "camera", "earbuds", "thermostat", "drive", "tablet", "speaker", "monitor", "keyboard", "firmware", "update", "pair", "phone", "reset", "warranty", "language", "sensor", "battery", "screen", "cable", "charger", "invoice", "refund", "order", "delivery", "parcel", "address", "password", "login", "security", "profile", "settings", "backup", "restore", "install", "remove", "connect", "network", "signal", "volume", "display", "colour", "brightness", "storage", "memory", "folder", "upload", "download", "share", "export", "import", "schedule", "reminder", "calendar", "contact", "message", "notification", "subscription", "plan", "upgrade", "discount", "coupon", "receipt"]
+
+
+def filler(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`n` clean chat examples with unrelated wording (random words, so no two are near copies)."""
+    rng = random.Random(seed)
     rows = []
     for i in range(n):
-        topic, action = topics[i % len(topics)], actions[(i // len(topics)) % len(actions)]
-        rows.append(chat(
-            f"How do I {action} my {topic} model {i}?",
-            f"For the {topic} model {i}, open the companion app, choose Devices, select the {topic} and follow "
-            f"the steps under Maintenance to {action.split(' ')[0]} it; it takes about {i % 7 + 2} minutes.",
-        ))
+        question = " ".join(rng.choices(_VOCABULARY, k=8))
+        answer = " ".join(rng.choices(_VOCABULARY, k=30))
+        rows.append(chat(f"Question {i}: how do I handle {question}?", f"Answer {i}: {answer}."))
     return rows
 
 
