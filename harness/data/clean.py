@@ -111,7 +111,7 @@ def clean_file(
         if is_array:
             out.write("[\n")
         index = -1
-        for item in iter_records(path, "csv" if is_csv else "json", shown):
+        for item in iter_records(path, "csv" if is_csv else "json", shown, on_bytes):
             index += 1
             line = item.line if isinstance(item, (Record, Diagnostic)) else 0
             reason = reasons[index] if index < len(reasons) else ALL_KINDS.index("invalid_record") + 1

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.data.text import digest, words
+from harness.data.text import digest, word_bytes
 
 DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 128
@@ -35,7 +35,7 @@ _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
-def shingle_hashes(tokens: list[str]) -> np.ndarray[Any, np.dtype[np.uint64]]:
+def shingle_hashes(tokens: list[bytes]) -> np.ndarray[Any, np.dtype[np.uint64]]:
     """32-bit hashes of the text's word trigrams (one for a text under three words), without repeats.
 
     Hashing each word once and combining neighbours arithmetically is several times faster
@@ -43,16 +43,12 @@ def shingle_hashes(tokens: list[str]) -> np.ndarray[Any, np.dtype[np.uint64]]:
     """
     if not tokens:
         return np.zeros(0, dtype=np.uint64)
-    word_hashes = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens))
+    word_hashes = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
     if len(tokens) < SHINGLE_WORDS:
-        combined = np.array([zlib.crc32(" ".join(tokens).encode("utf-8"))], dtype=np.uint64)
+        combined = np.array([zlib.crc32(b" ".join(tokens))], dtype=np.uint64)
     else:
         combined = (word_hashes[:-2] * _MIX[0] + word_hashes[1:-1] * _MIX[1] + word_hashes[2:]) >> np.uint64(16)
     return np.unique(combined & _LOW32)
-
-
-def _identity(value: int) -> int:
-    return value
 
 
 @dataclass
@@ -99,7 +95,7 @@ class DuplicateFinder:
             from datasketch import MinHash
 
             self._bands, self._rows = _band_params(threshold, num_perm)
-            self._minhash = MinHash(num_perm=num_perm, seed=1, hashfunc=_identity)
+            self._minhash = MinHash(num_perm=num_perm, seed=1, hashfunc=int)
             rng = np.random.default_rng(20240607)
             self._band_mult = rng.integers(1, 2**63, size=(1, self._rows), dtype=np.uint64) | np.uint64(1)
             self._band_keys = array("Q")
@@ -125,8 +121,8 @@ class DuplicateFinder:
 
     def add(self, text: str) -> int:
         """Add a text; returns its index."""
-        tokens = words(text)
-        self._fingerprints.append(digest(" ".join(tokens)))
+        tokens = word_bytes(text)
+        self._fingerprints.append(digest(b" ".join(tokens)))
         if self.near:
             hashes = shingle_hashes(tokens)
             minhash = self._minhash

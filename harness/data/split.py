@@ -159,7 +159,7 @@ def split_file(
         }
         writers = _Writers(handles, path.suffix.lower())
         index = -1
-        for record in iter_records(path, "csv" if is_csv else "json", str(path)):
+        for record in iter_records(path, "csv" if is_csv else "json", str(path), on_bytes):
             if isinstance(record, Diagnostic):
                 continue
             index += 1

@@ -18,14 +18,29 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold().translate(_APOSTROPHES))
 
 
+# For ASCII text, the same words as `words` at C speed: bytes that are not word characters become
+# spaces (apostrophes vanish), then split.
+_NON_WORD_BYTES = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) == "_") else ord(" ") for c in range(256)
+)
+
+
+def word_bytes(text: str) -> list[bytes]:
+    """`words(text)`, UTF-8 encoded; fast for ASCII text."""
+    if text.isascii():
+        return text.encode("ascii").lower().translate(_NON_WORD_BYTES, b"'").split()
+    return [w.encode("utf-8") for w in words(text)]
+
+
 def normalize(text: str) -> str:
     """Texts equal after this (case, Unicode form, punctuation, whitespace folded) are duplicates."""
     return " ".join(words(text))
 
 
-def digest(text: str) -> int:
+def digest(text: str | bytes) -> int:
     """A stable 64-bit fingerprint (the same in every process, unlike `hash`)."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
 def shingles(tokens: list[str], size: int) -> set[str]:

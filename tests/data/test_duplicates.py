@@ -96,3 +96,10 @@ def test_labels_cover_every_text() -> None:
 def test_bad_threshold() -> None:
     with pytest.raises(ValueError, match="threshold"):
         DuplicateFinder(0)
+
+
+@pytest.mark.parametrize("text", ["Hello, World! It's month's_end 42", "Café déjà vu", "a-b c_d 'quoted' ß"])
+def test_fast_ascii_words_match_the_general_ones(text: str) -> None:
+    from harness.data.text import word_bytes, words
+
+    assert word_bytes(text) == [w.encode("utf-8") for w in words(text)]

@@ -86,3 +86,4 @@ def test_encoding_names_follow_the_model() -> None:
 
 def test_approx_choice_never_touches_tiktoken() -> None:
     assert token_counter("gpt-4o", "approx").method == "approximate"
+
