@@ -156,9 +156,11 @@ def check(files: tuple[Path, ...], fmt: str, near_threshold: float, no_near_dupl
         click.echo(report.model_dump_json(indent=2))
     else:
         print_check(report, _stdout(), show)
-    if report.with_problems > limit:
-        click.echo(f"data check failed: {report.with_problems} of {report.examples} examples have problems "
-                   f"(--max-problems {max_problems})", err=True)
+    too_few = "too_few_examples" in report.problems_by_kind
+    if report.with_problems > limit or too_few:
+        reason = (f"{report.with_problems} of {report.examples} examples have problems (--max-problems {max_problems})"
+                  if report.with_problems > limit else f"only {report.examples} examples")
+        click.echo(f"data check failed: {reason}", err=True)
         return EXIT_GATE_FAILED
     return 0
 

@@ -97,7 +97,7 @@ class DuplicateFinder:
             self._bands, self._rows = _band_params(threshold, num_perm)
             self._minhash = MinHash(num_perm=num_perm, seed=1, hashfunc=int)
             rng = np.random.default_rng(20240607)
-            self._band_mult = rng.integers(1, 2**63, size=(1, self._rows), dtype=np.uint64) | np.uint64(1)
+            self._band_mult = rng.integers(1, 2**63, size=(1, 1, self._rows), dtype=np.uint64) | np.uint64(1)
             self._band_keys = array("Q")
             self._has_signature = array("b")
             self._pending: list[np.ndarray[Any, Any]] = []
@@ -129,20 +129,22 @@ class DuplicateFinder:
             minhash.clear()
             if len(hashes):
                 minhash.update_batch(hashes.tolist())
-            signature = minhash.hashvalues.astype(np.uint32)
             self._has_signature.append(1 if len(hashes) else 0)
-            bands = signature[: self._bands * self._rows].reshape(self._bands, self._rows).astype(np.uint64)
-            self._band_keys.extend((bands * self._band_mult).sum(axis=1, dtype=np.uint64).tolist())
-            self._pending.append(signature)
+            self._pending.append(minhash.hashvalues.astype(np.uint32))
             if len(self._pending) >= _FLUSH_EVERY:
                 self._flush()
         self._count += 1
         return self._count - 1
 
     def _flush(self) -> None:
+        """Write pending signatures to the temp file and keep their band keys (a batch at a time: fewer numpy calls)."""
         if self._pending:
-            self._sig_file.write(np.stack(self._pending).tobytes())
+            signatures = np.stack(self._pending)
             self._pending = []
+            self._sig_file.write(signatures.tobytes())
+            bands = signatures[:, : self._bands * self._rows].reshape(len(signatures), self._bands, self._rows)
+            keys = (bands.astype(np.uint64) * self._band_mult).sum(axis=2, dtype=np.uint64)
+            self._band_keys.frombytes(keys.tobytes())
 
     def groups(self) -> DuplicateGroups:
         """Exact duplicates, near duplicates and the group of every text."""

@@ -38,6 +38,13 @@ def test_check_problems_exit_1_with_lines(tmp_path: Path, run_cli: Run) -> None:
                    "--ignore", "duplicate")[0] == 0
 
 
+def test_too_few_examples_fail_the_gate_unless_ignored(tmp_path: Path, run_cli: Run) -> None:
+    path = write_jsonl(tmp_path / "tiny.jsonl", filler(4))
+    code, _, err = run_cli("data", "check", path)
+    assert code == 1 and err.strip() == "data check failed: only 4 examples"
+    assert run_cli("data", "check", path, "--ignore", "too_few_examples")[0] == 0
+
+
 def test_check_json_output(tmp_path: Path, run_cli: Run) -> None:
     path = write_jsonl(tmp_path / "train.jsonl", [*filler(10), chat("Hi", "Hello! What can I do for you today?")])
     code, out, _ = run_cli("data", "check", path, "--json", "--model", "ft:gpt-4o-mini-2024-07-18:acme:x:1")
