@@ -1,7 +1,7 @@
 """Time and peak memory of `harness data check` / `clean` / `split` on a generated 100k-example chat file,
 and memory on a much larger file (generated in /tmp, deleted after).
 
-    .venv/bin/python bench/data_check.py                 # 100k examples, 3 runs, + a ~400 MB file
+    .venv/bin/python bench/data_check.py                 # 100k examples, 3 runs, + one check of a 400 MB file
     .venv/bin/python bench/data_check.py --examples 20000 --runs 1 --large-mb 0
 
 Each command runs in a fresh process (`harness data ...`), its peak resident memory read from
@@ -81,20 +81,25 @@ def generate(path: Path, examples: int | None = None, target_bytes: int | None =
     return written
 
 
-def peak_of(args: list[str]) -> tuple[float, float]:
-    """Run in a fresh interpreter so each command's peak is its own (ru_maxrss never decreases)."""
+def peak_of(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one `harness` process.
+
+    Run from a fresh interpreter so each command's peak is its own (ru_maxrss of children
+    never decreases). CPU time is reported too: on a shared machine, wall time includes waiting.
+    """
     code = (
         "import resource, subprocess, sys, time, json;"
         "t = time.perf_counter();"
         f"p = subprocess.run([sys.executable, '-m', 'harness', *{args!r}], capture_output=True, text=True);"
-        "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(json.dumps([time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024,"
         " p.returncode, p.stderr[-300:]]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    elapsed, peak, code_, stderr = orjson.loads(out)
+    elapsed, cpu, peak, code_, stderr = orjson.loads(out)
     if code_ not in (0, 1):
         raise SystemExit(f"harness {' '.join(args)} failed ({code_}): {stderr.strip()}")
-    return float(elapsed), float(peak)
+    return float(elapsed), float(cpu), float(peak)
 
 
 def main() -> None:
@@ -102,6 +107,7 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--large-mb", type=int, default=400, help="size of the bounded-memory file; 0 skips it")
+    parser.add_argument("--large-runs", type=int, default=1, help="checks of the large file (several minutes each)")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
@@ -109,7 +115,8 @@ def main() -> None:
         data = folder / "train.jsonl"
         started = time.perf_counter()
         lines = generate(data, examples=options.examples)
-        print(f"generated {lines:,} examples, {data.stat().st_size / 2**20:.1f} MiB in {time.perf_counter() - started:.1f}s")
+        print(f"generated {lines:,} examples, {data.stat().st_size / 2**20:.1f} MiB in {time.perf_counter() - started:.1f}s",
+              flush=True)
         commands = {
             "check": ["data", "check", str(data), "-q", "--json"],
             "clean": ["data", "clean", str(data), "-o", str(folder / "clean.jsonl"), "-q", "--json"],
@@ -117,9 +124,10 @@ def main() -> None:
         }
         for name, args in commands.items():
             figures = [peak_of(args) for _ in range(options.runs)]
-            times = ", ".join(f"{t:.1f}s" for t, _ in figures)
-            peaks = ", ".join(f"{m:.0f} MiB" for _, m in figures)
-            print(f"{name:6} {lines:,} examples: time {times}; peak RSS {peaks}")
+            times = ", ".join(f"{t:.1f}s" for t, _, _ in figures)
+            cpus = ", ".join(f"{c:.1f}s" for _, c, _ in figures)
+            peaks = ", ".join(f"{m:.0f} MiB" for _, _, m in figures)
+            print(f"{name:6} {lines:,} examples: wall {times}; CPU {cpus}; peak RSS {peaks}", flush=True)
         report = orjson.loads(subprocess.run([sys.executable, "-m", "harness", *commands["check"]],
                                              capture_output=True, text=True).stdout)
         print(f"check found {report['duplicates']:,} exact and {report['near_duplicates']:,} near duplicates, "
@@ -131,8 +139,10 @@ def main() -> None:
             large = folder / "large.jsonl"
             lines = generate(large, target_bytes=options.large_mb * 2**20, seed=11)
             size = large.stat().st_size / 2**20
-            elapsed, peak = peak_of(["data", "check", str(large), "-q", "--json"])
-            print(f"check  {lines:,} examples, {size:.0f} MiB: time {elapsed:.1f}s; peak RSS {peak:.0f} MiB")
+            for _ in range(options.large_runs):
+                elapsed, cpu, peak = peak_of(["data", "check", str(large), "-q", "--json"])
+                print(f"check  {lines:,} examples, {size:.0f} MiB: wall {elapsed:.1f}s; CPU {cpu:.1f}s; "
+                      f"peak RSS {peak:.0f} MiB", flush=True)
             large.unlink()
 
 
