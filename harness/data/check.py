@@ -81,7 +81,7 @@ class CheckReport(BaseModel):
     near_duplicates: int
     problems_by_kind: dict[str, int] = Field(description="Examples with each kind of problem.")
     problems: list[ProblemOut] = Field(description="The problems, at most --keep per kind, in file order.")
-    truncated: dict[str, int] = Field(default_factory=dict, description="Problems not listed, by kind.")
+    truncated: dict[str, int] = Field(default_factory=dict, description="Problems not listed (past the per-kind cap), by kind.")
     tokens: TokenStats
     cost: CostEstimate | None = None
 
@@ -107,26 +107,31 @@ def check_files(
     truncated: Counter[str] = Counter()
     flagged = bytearray()
 
-    def record(problem: Problem, index: int) -> None:
-        if problem.kind in ignore:
-            return
-        counts[problem.kind] += 1
-        flagged[index] = 1
-        if counts[problem.kind] <= keep_per_kind:
-            listed.append(problem)
-        else:
-            truncated[problem.kind] += 1
+    listed_by_kind: Counter[str] = Counter()
+
+    def record(problems: list[Problem], index: int) -> None:
+        # Counts are of examples: two empty turns make one example with `empty_content`.
+        for kind in {p.kind for p in problems} - ignore:
+            counts[kind] += 1
+            flagged[index] = 1
+        for problem in problems:
+            if problem.kind in ignore:
+                continue
+            listed_by_kind[problem.kind] += 1
+            if listed_by_kind[problem.kind] <= keep_per_kind:
+                listed.append(problem)
+            else:
+                truncated[problem.kind] += 1
 
     with ExitStack() as stack:
         finder = stack.enter_context(DuplicateFinder(options.near_threshold, near=options.near_duplicates))
         for item in scan(paths, options, counter, state, finder, on_bytes):
             flagged.append(0)
-            for problem in item.problems:
-                record(problem, item.index)
+            record(item.problems, item.index)
         duplicates = finish(state, finder)
     copies = state.duplicate_of()
     for index, problem in duplicates:
-        record(problem, index)
+        record([problem], index)
     n = len(state)
     if 0 < n < MIN_EXAMPLES and "too_few_examples" not in ignore:
         counts["too_few_examples"] += 1

@@ -29,7 +29,7 @@ DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 128
 SHINGLE_WORDS = 3
 _FLUSH_EVERY = 4096
-_VERIFY_CHUNK = 65_536
+_VERIFY_CHUNK = 4096  # pairs per mapping: at most 8192 pages (32 MiB) resident
 # Odd 64-bit multipliers combining three word hashes into one shingle hash.
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -158,10 +158,9 @@ class DuplicateFinder:
         if self.near and n:
             self._flush()
             self._sig_file.flush()
-            signatures = np.memmap(self._sig_path, dtype=np.uint32, mode="r", shape=(n, self.num_perm))
             pairs = self._candidate_pairs(n, exact_first)
             if len(pairs):
-                sims = _similarities(signatures, pairs)
+                sims = self._similarities(pairs)
                 keep = sims >= self.threshold
                 edges_a.append(pairs[keep, 0])
                 edges_b.append(pairs[keep, 1])
@@ -170,14 +169,28 @@ class DuplicateFinder:
             near = np.nonzero((labels != exact_first) & is_first_copy)[0]
             if len(near):
                 near_pairs = np.stack([labels[near], near], axis=1).astype(np.int64)
-                sims = _similarities(signatures, near_pairs)
+                sims = self._similarities(near_pairs)
                 for (first, index), sim in zip(near_pairs.tolist(), sims.tolist(), strict=True):
                     result.near_of[index] = (first, round(sim, 3))
-            del signatures
             result.labels = labels
         else:
             result.labels = exact_first.astype(np.int64)
         return result
+
+    def _similarities(self, pairs: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Estimated Jaccard similarity of each pair: the share of signature positions that agree.
+
+        The signature file is mapped for one small chunk of pairs at a time: pages a mapping
+        touched count as the process's memory until it is closed, and pairs hit pages all over.
+        """
+        n = self._count
+        out = np.empty(len(pairs), dtype=np.float64)
+        for start in range(0, len(pairs), _VERIFY_CHUNK):
+            chunk = pairs[start : start + _VERIFY_CHUNK]
+            signatures = np.memmap(self._sig_path, dtype=np.uint32, mode="r", shape=(n, self.num_perm))
+            out[start : start + len(chunk)] = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
+            del signatures
+        return out
 
     def _candidate_pairs(self, n: int, exact_first: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         keys = np.frombuffer(self._band_keys, dtype=np.uint64).reshape(n, self._bands)
@@ -212,15 +225,6 @@ def _first_of_equal(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     first = np.empty(n, dtype=np.int64)
     first[order] = order[run_start]
     return first
-
-
-def _similarities(signatures: np.ndarray[Any, Any], pairs: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Estimated Jaccard similarity of each pair: the share of signature positions that agree."""
-    out = np.empty(len(pairs), dtype=np.float64)
-    for start in range(0, len(pairs), _VERIFY_CHUNK):
-        chunk = pairs[start : start + _VERIFY_CHUNK]
-        out[start : start + len(chunk)] = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
-    return out
 
 
 def _components(n: int, a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

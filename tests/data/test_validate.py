@@ -66,6 +66,14 @@ def test_every_structural_and_quality_problem_is_reported_on_its_line(tmp_path: 
     assert report.problems_by_kind["no_assistant"] == 2
 
 
+def test_counts_are_of_examples_and_every_problem_is_listed(tmp_path: Path) -> None:
+    rows = [*filler(10), {"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": " "}]}]
+    report = check([write_jsonl(tmp_path / "t.jsonl", rows)])
+    assert report.problems_by_kind == {"empty_content": 1}
+    assert [p.message for p in report.problems] == ["messages[0] (user) has empty content",
+                                                    "messages[1] (assistant) has empty content"]
+
+
 def test_reading_goes_on_after_bad_lines(tmp_path: Path) -> None:
     rows = ["{oops", *filler(3), "also broken", *filler(12)[3:]]
     report = check([write_jsonl(tmp_path / "t.jsonl", rows)])
