@@ -8,11 +8,13 @@ transitively (connected components), so a chain of near copies forms one group.
 
 The banding is done here rather than with datasketch's MinHashLSH because its in-memory
 index costs about 3 KB per text; here each text keeps 8 bytes per band plus its
-fingerprint in memory, and its signature in a temporary file read back for verification.
+fingerprint in memory, and its signature in a temporary file read back for verification
+of the candidate pairs only.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import zlib
 from array import array
@@ -29,7 +31,7 @@ DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 128
 SHINGLE_WORDS = 3
 _FLUSH_EVERY = 4096
-_VERIFY_CHUNK = 4096  # pairs per mapping: at most 8192 pages (32 MiB) resident
+_VERIFY_CHUNK = 4096  # pairs verified together: at most 8192 signature rows (4 MiB) in memory
 # Odd 64-bit multipliers combining three word hashes into one shingle hash.
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -158,12 +160,9 @@ class DuplicateFinder:
         if self.near and n:
             self._flush()
             self._sig_file.flush()
-            pairs = self._candidate_pairs(n, exact_first)
-            if len(pairs):
-                sims = self._similarities(pairs)
-                keep = sims >= self.threshold
-                edges_a.append(pairs[keep, 0])
-                edges_b.append(pairs[keep, 1])
+            pairs = self._similar_pairs(n, exact_first)
+            edges_a.append(pairs[:, 0])
+            edges_b.append(pairs[:, 1])
             labels = _components(n, np.concatenate(edges_a), np.concatenate(edges_b))
             is_first_copy = exact_first == np.arange(n)
             near = np.nonzero((labels != exact_first) & is_first_copy)[0]
@@ -180,19 +179,31 @@ class DuplicateFinder:
     def _similarities(self, pairs: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """Estimated Jaccard similarity of each pair: the share of signature positions that agree.
 
-        The signature file is mapped for one small chunk of pairs at a time: pages a mapping
-        touched count as the process's memory until it is closed, and pairs hit pages all over.
+        Rows are read from the signature file with `pread`, a chunk of pairs at a time. A memory
+        map would be simpler, but the kernel maps pages around each one touched and counts them
+        all as the process's memory: random rows of a large file would map most of it.
         """
-        n = self._count
+        row_bytes = self.num_perm * 4
         out = np.empty(len(pairs), dtype=np.float64)
-        for start in range(0, len(pairs), _VERIFY_CHUNK):
-            chunk = pairs[start : start + _VERIFY_CHUNK]
-            signatures = np.memmap(self._sig_path, dtype=np.uint32, mode="r", shape=(n, self.num_perm))
-            out[start : start + len(chunk)] = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
-            del signatures
+        fd = os.open(self._sig_path, os.O_RDONLY)
+        try:
+            for start in range(0, len(pairs), _VERIFY_CHUNK):
+                chunk = pairs[start : start + _VERIFY_CHUNK]
+                rows, inverse = np.unique(chunk.ravel(), return_inverse=True)
+                data = b"".join(os.pread(fd, row_bytes, row * row_bytes) for row in rows.tolist())
+                block = np.frombuffer(data, dtype=np.uint32).reshape(len(rows), self.num_perm)
+                local = inverse.reshape(chunk.shape)
+                out[start : start + len(chunk)] = (block[local[:, 0]] == block[local[:, 1]]).mean(axis=1)
+        finally:
+            os.close(fd)
         return out
 
-    def _candidate_pairs(self, n: int, exact_first: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    def _similar_pairs(self, n: int, exact_first: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Pairs (first, other) that collide in a band and reach the threshold.
+
+        Each band's candidates are verified before the next band is looked at, so memory holds
+        at most one band's candidates (one per text) rather than every band's at once.
+        """
         keys = np.frombuffer(self._band_keys, dtype=np.uint64).reshape(n, self._bands)
         usable = np.frombuffer(self._has_signature, dtype=np.int8).astype(bool)
         # Only the first of each exact group needs comparing: its copies follow it.
@@ -207,7 +218,8 @@ class DuplicateFinder:
             run_start = np.maximum.accumulate(np.where(same_as_previous, 0, np.arange(len(order))))
             members = np.nonzero(same_as_previous)[0]
             if len(members):
-                found.append(np.stack([candidates[order[run_start[members]]], candidates[order[members]]], axis=1))
+                pairs = np.stack([candidates[order[run_start[members]]], candidates[order[members]]], axis=1)
+                found.append(pairs[self._similarities(pairs) >= self.threshold])
         if not found:
             return np.zeros((0, 2), dtype=np.int64)
         return np.unique(np.concatenate(found).astype(np.int64), axis=0)
