@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from harness import __version__
-from harness.errors import RunError, UsageError
+from harness.errors import HarnessError, RunError, UsageError
+from harness.gates.evaluate import GateOutcome
+from harness.gates.validate import gates_for_run
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel, resolve_models
 from harness.report.csv_report import flat_row, write_csv
+from harness.report.finalize import finalize_run
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
 from harness.run.environment import environment
 from harness.run.plan import WorkItem, build_work, select_cases
@@ -63,6 +66,8 @@ class RunOptions:
     timeout: float = 60.0
     max_retries: int = 4
     progress: bool = True
+    gates: list[str] = field(default_factory=list)  # gate expressions added to the suite's `gates:`
+    history: bool = True  # index the run in output_dir/history.sqlite
 
 
 @dataclass
@@ -73,6 +78,11 @@ class RunOutcome:
     records: list[dict[str, Any]]
     models: list[ResolvedModel]
     warnings: list[str] = field(default_factory=list)
+    gates: list[GateOutcome] = field(default_factory=list)
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(gate.passed for gate in self.gates)
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
@@ -142,6 +152,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
     models = resolve_models(options.models, loaded.models, loaded.generation, loaded.directory)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
+    gate_texts = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
     adapters = build_adapters(models, settings)
 
     work = build_work(cases, models, options.repeat)
@@ -185,6 +196,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             "timeout": options.timeout,
             "max_retries": options.max_retries,
         },
+        "gates": gate_texts,
         "environment": environment(),
     }
     write_json(run_dir / RUN_FILE, run_info)
@@ -218,10 +230,22 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         if failure is not None:
             run_info["error"] = failure.message
         write_json(run_dir / RUN_FILE, run_info)
+    gates = _report(run_dir, options, failure)
     if failure is not None:
         failure.run_dir = run_dir  # type: ignore[attr-defined]
         raise failure
-    return RunOutcome(run_dir, status, summary, records, models, _warnings(records))
+    summary = _load_run(run_dir).summary or summary
+    return RunOutcome(run_dir, status, summary, records, models, _warnings(records), gates)
+
+
+def _report(run_dir: Path, options: RunOptions, failure: RunError | None) -> list[GateOutcome]:
+    """Reports, gates and the history entry; after a failed run, best effort (the failure is what matters)."""
+    try:
+        return finalize_run(run_dir, options.output_dir if options.history else None).gates
+    except HarnessError:
+        if failure is None:
+            raise
+        return []
 
 
 def load_run(path: str | Path) -> RunData:

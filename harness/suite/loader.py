@@ -288,6 +288,10 @@ def load_suite(path: str | Path) -> Suite:
             )
         else:
             seen[case.id] = case
+    if spec.gates:
+        from harness.gates.validate import check_gates, suite_metric_figures
+
+        problems.extend(check_gates(spec.gates, doc, suite_path, suite_metric_figures(spec.metrics)))
     if not problems and not cases:
         problems.append(doc.diagnostic((), "the suite has no cases: add `cases:` or `sources:`"))
     if problems:
