@@ -26,6 +26,7 @@ COMMANDS = [
     "harness.cli.gate:gate",
     "harness.cli.diff:diff",
     "harness.cli.history:history",
+    "harness.cli.judge:judge",
 ]
 
 _debug = False

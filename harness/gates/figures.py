@@ -11,15 +11,14 @@ metrics offer their two-sided 95 % bootstrap interval ends.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.gates.expression import Bound
+from harness.stats.intervals import wilson_interval
 
 Kind = Literal["fraction", "score", "seconds", "money"]
-ONE_SIDED_Z = 1.6448536269514722  # standard normal 95 % quantile: one-sided 95 % bounds
 
 
 @dataclass(frozen=True)
@@ -54,13 +53,9 @@ class Figure:
 
 
 def wilson_one_sided(successes: float, n: int) -> tuple[float, float]:
-    """One-sided 95 % Wilson lower and upper bounds of successes / n (n >= 1)."""
-    z = ONE_SIDED_Z
-    p = successes / n
-    denominator = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    """One-sided 95 % Wilson lower and upper bounds of successes / n (the two-sided 90 % interval)."""
+    interval = wilson_interval(successes, n, 0.90)
+    return interval.low, interval.high
 
 
 def _absent(why: str) -> Reading:

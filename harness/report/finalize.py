@@ -16,9 +16,8 @@ from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.markdown import write_markdown
 from harness.report.view import build_view
-from harness.run.store import SUMMARY_FILE, RunData, load_run, read_jsonl, write_json
+from harness.run.store import JUDGMENTS_FILE, SUMMARY_FILE, RunData, load_run, read_jsonl, write_json
 
-JUDGMENTS_FILE = "judgments.jsonl"
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "summary.md"
 JUNIT_FILE = "junit.xml"
@@ -61,7 +60,7 @@ def finalize_run(run_dir: str | Path, history_dir: Path | None = None) -> Report
     gates = run_gates(data)
     summary["gates"] = [g.as_dict() for g in gates]
     write_json(path / SUMMARY_FILE, summary)
-    view = build_view(data, gates, read_judgments(path))
+    view = build_view(data, gates, data.judgments)
     files = [path / HTML_FILE, path / MARKDOWN_FILE, path / JUNIT_FILE]
     write_html(view, files[0])
     write_markdown(view, files[1])

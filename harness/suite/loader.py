@@ -292,6 +292,10 @@ def load_suite(path: str | Path) -> Suite:
         from harness.gates.validate import check_gates, suite_metric_figures
 
         problems.extend(check_gates(spec.gates, doc, suite_path, suite_metric_figures(spec.metrics)))
+    if spec.judge is not None:
+        from harness.judging.templates import check_judge_templates  # judging imports suite modules
+
+        problems.extend(check_judge_templates(spec.judge, doc, suite_path.parent))
     if not problems and not cases:
         problems.append(doc.diagnostic((), "the suite has no cases: add `cases:` or `sources:`"))
     if problems:

@@ -31,7 +31,9 @@ def test_run_directory_contents(suite_file: Path, tmp_path: Path, endpoint: Fake
     outcome = run_suite(suite_file, options(tmp_path))
     run_dir = outcome.run_dir
     assert run_dir.parent == tmp_path / "reports" and run_dir.name.startswith("demo-")
-    assert sorted(p.name for p in run_dir.iterdir()) == ["results.csv", "results.jsonl", "run.json", "summary.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "junit.xml", "report.html", "results.csv", "results.jsonl", "run.json", "summary.json", "summary.md",
+    ]
 
     run = json.loads((run_dir / "run.json").read_text())
     assert run["status"] == "complete" and run["finished_at"]
@@ -208,3 +210,11 @@ def test_no_models_is_a_usage_error(tmp_path: Path) -> None:
     suite.write_text("cases: [{input: x}]\n")
     with pytest.raises(UsageError, match="no model to run"):
         run_suite(suite, options(tmp_path))
+
+
+def test_a_spec_that_a_suite_model_has_means_that_model(suite_file: Path, tmp_path: Path, endpoint: FakeOpenAIServer) -> None:
+    outcome = run_suite(suite_file, options(tmp_path, models=["openai:model-b"], limit=1))
+    assert [r["model"] for r in outcome.records] == ["b"]
+    assert endpoint.requests[0]["temperature"] == 0.7  # the suite model's own generation settings
+    with pytest.raises(UsageError, match="model given twice: b"):
+        run_suite(suite_file, options(tmp_path, models=["b", "openai:model-b"]))
