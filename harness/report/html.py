@@ -154,7 +154,7 @@ def _win_rates(view: RunView) -> list[dict[str, Any]]:
             "losses": entry.get("losses", 0),
             "ties": entry.get("ties", 0),
             "n": entry.get("n", 0),
-            "items": entry.get("items", 0),
+            "total": entry.get("items", 0),
             "invalid": entry.get("invalid", 0),
             "inconsistent": entry.get("inconsistent"),
             "first_slot": bias.get("first_slot_rate"),
@@ -173,7 +173,7 @@ def _grades(view: RunView) -> list[dict[str, Any]]:
             rows.append({
                 "kind": kind.replace("_", "-"), "model": model, "mean": show(entry.get("mean")),
                 "ci": f"{show(ci.get('low'))}–{show(ci.get('high'))}" if ci else "-",
-                "n": entry.get("n", 0), "items": entry.get("items", 0), "invalid": entry.get("invalid", 0),
+                "n": entry.get("n", 0), "total": entry.get("items", 0), "invalid": entry.get("invalid", 0),
             })
     return rows
 

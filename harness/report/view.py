@@ -15,7 +15,7 @@ from harness.gates.evaluate import GateOutcome
 from harness.gates.figures import FIGURES, RunFigures
 from harness.run.store import RunData
 
-STATUS_ORDER = {"error": 0, "regression": 1, "fail": 2, "pass": 3}
+STATUS_ORDER = {"error": 0, "regression": 1, "fail": 2, "improved": 3, "pass": 4}
 
 
 @dataclass
@@ -32,21 +32,25 @@ class CaseRow:
     pairwise: dict[str, dict[str, Any]] = field(default_factory=dict)  # candidate -> judgment line
 
     def status(self, baseline: str | None, candidates: Sequence[str]) -> str:
-        """error > regression (a candidate fails or loses where the baseline did not) > fail > pass."""
+        """error > regression > fail > improved > pass.
+
+        With a baseline: regression = a candidate fails where the baseline passes, or the judge
+        prefers the baseline; fail = a candidate fails; improved = the candidates pass and the
+        baseline does not. Without one, every model counts alike.
+        """
         answers = self.answers.values()
         if any(a.get("error") for a in answers):
             return "error"
-        if baseline is not None and baseline in self.answers:
-            base_passed = self.answers[baseline].get("passed")
-            for name in candidates:
-                answer = self.answers.get(name)
-                if answer is not None and base_passed and answer.get("passed") is False:
-                    return "regression"
-                if (self.pairwise.get(name) or {}).get("outcome") == "loss":
-                    return "regression"
-        if any(a.get("passed") is False for a in answers):
+        if baseline is None or baseline not in self.answers:
+            return "fail" if any(a.get("passed") is False for a in answers) else "pass"
+        base_passed = bool(self.answers[baseline].get("passed"))
+        mine = [self.answers[name] for name in candidates if name in self.answers and name != baseline]
+        lost = any((self.pairwise.get(name) or {}).get("outcome") == "loss" for name in candidates)
+        if lost or (base_passed and any(a.get("passed") is False for a in mine)):
+            return "regression"
+        if any(a.get("passed") is False for a in mine):
             return "fail"
-        return "pass"
+        return "pass" if base_passed else "improved"
 
 
 @dataclass

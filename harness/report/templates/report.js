@@ -5,7 +5,9 @@
   var DATA = JSON.parse(document.getElementById("report-data").textContent);
   var PAGE = 25;
   var MAX_DIFF_CELLS = 4000000; // the LCS table of a word diff; longer answers are not diffed
-  var models = DATA.models;
+  // Side by side with the baseline on the left: before -> after.
+  var models = DATA.baseline ? [DATA.baseline].concat(DATA.models.filter(function (m) { return m !== DATA.baseline; }))
+                             : DATA.models;
   var state = { text: "", tag: "", status: "", page: 0, a: DATA.diff[0], b: DATA.diff[1] };
 
   function el(tag, cls, text) {
@@ -25,7 +27,7 @@
 
   function matches(c, i) {
     if (state.tag && c.tags.indexOf(state.tag) < 0) return false;
-    if (state.status === "notpass" && c.status === "pass") return false;
+    if (state.status === "notpass" && (c.status === "pass" || c.status === "improved")) return false;
     if (state.status && state.status !== "notpass" && c.status !== state.status) return false;
     if (state.text && haystacks[i].indexOf(state.text) < 0) return false;
     return true;
@@ -81,7 +83,11 @@
 
   function gradeLine(g) {
     var line = el("div");
-    var score = g.score === null || g.score === undefined ? "" : " " + fmt(g.score);
+    var score = "";
+    if (typeof g.score === "number") {
+      score = " " + (Number.isInteger(g.score) ? String(g.score) : g.score.toFixed(2));
+      if (g.scale && typeof g.scale.max === "number") score += "/" + g.scale.max;
+    }
     line.appendChild(chip(g.outcome === "graded" ? "tie" : "invalid", g.kind + score + (g.label ? " (" + g.label + ")" : "")));
     if (g.reason) line.appendChild(document.createTextNode(" " + g.reason));
     return line;
