@@ -194,14 +194,15 @@ def parse_gate(text: str) -> Gate:
     fields: dict[str, str | float | None] = {"model": None, "tag": None, "min_valid": None}
     bound: Bound | None = None
     while reader.peek() in (".", "["):
+        at = reader.pos
         if reader.literal("."):
             if bound is not None:
-                raise reader.error("the bound is given twice")
+                raise reader.error("the bound is given twice", at)
             bound = _bound(reader)
         else:
             reader.literal("[")
             if fields["model"] is not None or fields["tag"] is not None or fields["min_valid"] is not None:
-                raise reader.error("only one [...] selector is allowed")
+                raise reader.error("only one [...] selector is allowed", at)
             _selector(reader, fields)
     comparator = reader.literal(*COMPARATORS)
     if comparator is None:

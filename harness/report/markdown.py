@@ -21,11 +21,11 @@ def cell(text: object, limit: int = 140) -> str:
 
 
 def code(text: object) -> str:
-    """Inline code when the text needs no escaping (entities do not decode inside code spans)."""
+    """Inline code: literal inside (no HTML), so only backticks and table pipes need care."""
     value = " ".join(str("" if text is None else text).split())
-    if any(ch in value for ch in "<>&|`") or not value:
+    if "`" in value or not value:
         return cell(value)
-    return f"`{value}`"
+    return "`" + value.replace("|", "\\|") + "`"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -20,7 +20,7 @@ XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 TAGS = ("account", "billing", "data")
 
 
-def suite_text(base_url: str, cases: int, gates: list[str] | None = None) -> str:
+def suite_text(base_url: str, cases: int, gates: list[str] | None = None, judged: bool = True) -> str:
     lines = [
         "name: demo",
         "description: Support answers, fine-tune vs base",
@@ -28,8 +28,7 @@ def suite_text(base_url: str, cases: int, gates: list[str] | None = None) -> str
         f"  tuned: {{spec: openai:tuned, base_url: '{base_url}'}}",
         f"  base: {{spec: openai:base, base_url: '{base_url}'}}",
         f"  judge: {{spec: openai:judge, base_url: '{base_url}'}}",
-        "baseline: base",
-        "judge: {model: judge, logprobs: 0}",
+        *(["baseline: base", "judge: {model: judge, logprobs: 0}"] if judged else []),
         "defaults: {required_patterns: [step], rubric: Gives numbered steps.}",
         "cases:",
     ]
@@ -50,17 +49,18 @@ def question(text: str) -> int:
 
 @dataclass
 class World:
-    """Scripted answers: the tuned model says `step` except on every 7th case, the base model
+    """Scripted answers: the tuned model says `step` except on case 6 (`tuned_fails`), the base model
     only on even cases; case 1's tuned answer is an XSS payload. The judge prefers answers
     with `step` and grades them 8 (else 3)."""
 
     xss_case: int = 1
     invalid_judge: set[int] = field(default_factory=set)
+    tuned_fails: set[int] = field(default_factory=lambda: {6})  # cases where the tuned answer lacks `step`
 
     def tuned(self, number: int) -> str:
         if number == self.xss_case:
             return f"step {number}: {XSS}"
-        return f"Question {number}: nope" if number % 7 == 6 else f"1. First step for {number}.\n2. Done."
+        return f"Question {number}: nope" if number in self.tuned_fails else f"1. First step for {number}.\n2. Done."
 
     def base(self, number: int) -> str:
         return f"1. A step for {number}." if number % 2 == 0 else f"I cannot help with {number}."
@@ -91,10 +91,10 @@ class World:
 
 
 def make_run(directory: Path, server: FakeOpenAIServer, cases: int = 12, gates: list[str] | None = None,
-             suite_gates: list[str] | None = None, **overrides: Any) -> RunOutcome:
+             suite_gates: list[str] | None = None, judged: bool = True, **overrides: Any) -> RunOutcome:
     directory.mkdir(parents=True, exist_ok=True)
     suite = directory / "suite.yaml"
-    suite.write_text(suite_text(server.base_url, cases, suite_gates), encoding="utf-8")
+    suite.write_text(suite_text(server.base_url, cases, suite_gates, judged), encoding="utf-8")
     options: dict[str, Any] = {"output_dir": directory / "reports", "progress": False, "use_cache": False,
                                "gates": gates or [], "max_retries": 0}
     options.update(overrides)
