@@ -73,6 +73,7 @@ class RunOptions:
     progress: bool = True
     gates: list[str] = field(default_factory=list)  # gate expressions added to the suite's `gates:`
     history: bool = True  # index the run in output_dir/history.sqlite
+    monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
 
@@ -207,6 +208,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             "judge": options.judge,
         },
         "gates": gate_texts,
+        "cost": _cost_settings(loaded, options),
         "judge": (
             {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint}
             if judge_plan is not None and judge_adapter is not None
@@ -259,6 +261,13 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise failure
     summary = _load_run(run_dir).summary or summary
     return RunOutcome(run_dir, status, summary, records, models, _warnings(records), gates)
+
+
+def _cost_settings(suite: Suite, options: RunOptions) -> dict[str, Any]:
+    settings = suite.spec.cost.model_dump() if suite.spec is not None and suite.spec.cost is not None else {}
+    if options.monthly_requests is not None:
+        settings["monthly_requests"] = options.monthly_requests
+    return settings
 
 
 def _report(run_dir: Path, options: RunOptions, failure: RunError | None) -> list[GateOutcome]:

@@ -39,7 +39,7 @@ def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | 
         test = model.mcnemar
         table = Table(title=f"{escape(model.label)}: {model.paired} paired cases, pass→fail {test.regressions}, "
                             f"fail→pass {test.improvements}, McNemar p={test.p_value:.3g}", title_justify="left")
-        for column in ("figure", "base", "new", "change", "95% CI", "n"):
+        for column in ("figure", "before", "after", "change", "95% CI", "n"):
             table.add_column(column, justify="left" if column == "figure" else "right")
         for row in model_rows(model):
             table.add_row(escape(row["figure"]), row["base"], row["new"], f"{row['mark']} {row['delta']}", row["ci"], row["n"])

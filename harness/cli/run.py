@@ -36,10 +36,12 @@ import click
 @click.option("-g", "--gate", "gates", multiple=True, metavar="EXPR",
               help="Gate deciding the exit code (repeatable), added to the suite's gates: e.g. 'win_rate >= 0.7', "
                    "'pass_rate[tuned] >= 90%', 'latency_p95 <= 2'. Exit 1 when one fails.")
+@click.option("--monthly-requests", type=click.IntRange(min=1), metavar="N",
+              help="Requests a month for the cost projection and the fine-tune break-even (default: the suite's cost:).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
-        max_retries: int, gates: tuple[str, ...], quiet: bool) -> int:
+        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
@@ -52,6 +54,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
         progress=not quiet, baseline=baseline, judge=judge, gates=list(gates),
+        monthly_requests=monthly_requests,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)

@@ -45,10 +45,10 @@ def model_rows(model: ModelDiff) -> list[dict[str, str]]:
     return rows
 
 
-def _verdict(diff: RunDiff) -> str:
+def _verdict(diff: RunDiff, emoji: bool = True) -> str:
     if diff.significant_regression:
-        return "❌ significant regression"
-    return "✅ no significant regression"
+        return ("❌" if emoji else "✗") + " significant regression"
+    return ("✅" if emoji else "✓") + " no significant regression"
 
 
 def render_diff_markdown(diff: RunDiff) -> str:
@@ -70,7 +70,7 @@ def render_diff_markdown(diff: RunDiff) -> str:
             f"**{test.improvements}** · exact McNemar p = {test.p_value:.3g}"
             + (f" · newly erroring {len(model.new_errors)}" if model.new_errors else ""),
             "",
-            "| figure | base | new | change | 95% CI (paired bootstrap) | n |",
+            "| figure | before | after | change | 95% CI (paired bootstrap) | n |",
             "|---|---|---|---|---|---|",
         ]
         for row in model_rows(model):
@@ -104,7 +104,7 @@ def render_diff_html(diff: RunDiff) -> str:
     template = _environment().get_template("diff.html.j2")
     return template.render(
         diff=diff,
-        verdict=_verdict(diff),
+        verdict=_verdict(diff, emoji=False),
         models=[
             {"model": m, "rows": model_rows(m), "regressed": [_flip_view(f) for f in m.regressed],
              "fixed": [_flip_view(f) for f in m.fixed]}

@@ -46,17 +46,24 @@ def run_gates(data: RunData, extra: list[str] | None = None) -> list[GateOutcome
     return evaluate_gates(gates, RunFigures(data.summary or {}, data.run))
 
 
-def add_derived_figures(data: RunData) -> None:
-    """Blocks of summary.json derived from the others at report time: cost, gate outcomes."""
+def add_derived_figures(data: RunData, monthly_requests: int | None = None) -> None:
+    """Blocks of summary.json derived from the others at report time: cost (gates follow)."""
+    from harness.report.cost import cost_block
+
+    if monthly_requests is not None:
+        data.run["cost"] = {**(data.run.get("cost") or {}), "monthly_requests": monthly_requests}
+    summary = data.summary if data.summary is not None else {}
+    summary["cost"] = cost_block(data.run, summary)
+    data.summary = summary
 
 
-def finalize_run(run_dir: str | Path, history_dir: Path | None = None) -> ReportOutcome:
+def finalize_run(run_dir: str | Path, history_dir: Path | None = None, monthly_requests: int | None = None) -> ReportOutcome:
     """Write summary.json's derived blocks, report.html, summary.md, junit.xml; index the run in history."""
     path = Path(run_dir)
     data = load_run(path)
     summary = data.summary if data.summary is not None else {"models": {}}
     data.summary = summary
-    add_derived_figures(data)
+    add_derived_figures(data, monthly_requests)
     gates = run_gates(data)
     summary["gates"] = [g.as_dict() for g in gates]
     write_json(path / SUMMARY_FILE, summary)

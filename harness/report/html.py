@@ -37,11 +37,19 @@ def _money(value: float | None) -> str:
     return format_value(value, "money")
 
 
+def _when(value: str | None) -> str:
+    """2025-01-31T09:15:02+00:00 -> 2025-01-31 09:15 UTC."""
+    if not value:
+        return ""
+    text = value.replace("T", " ")[:16]
+    return text + " UTC" if value.endswith(("+00:00", "Z")) else text
+
+
 @cache
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("harness.report", "templates"), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
-    env.filters.update(pct=_pct, secs=_secs, money=_money)
+    env.filters.update(pct=_pct, secs=_secs, money=_money, when=_when)
     return env
 
 
