@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import UsageError
-from harness.report.finalize import read_judgments
 from harness.run.store import RunData
 from harness.stats.mcnemar import McNemarResult, mcnemar_exact
 from harness.stats.paired import PairedDelta, paired_bootstrap
@@ -86,9 +85,9 @@ def _flip(key: Key, base: dict[str, Any], new: dict[str, Any], failing: dict[str
                 new.get("output"), _failing(failing))
 
 
-def _pairwise_scores(run_dir_data: RunData, candidate: str) -> dict[Key, float]:
+def _pairwise_scores(data: RunData, candidate: str) -> dict[Key, float]:
     scores = {}
-    for line in read_judgments(run_dir_data.path):
+    for line in data.judgments:
         if line.get("kind") == "pairwise" and line.get("candidate") == candidate and line.get("score") is not None:
             scores[(str(line["case_id"]), int(line.get("repeat") or 0))] = float(line["score"])
     return scores

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from harness.gates.evaluate import GateOutcome, evaluate_gates, parse_gates, run_gate_texts
 from harness.gates.figures import RunFigures
@@ -16,7 +15,7 @@ from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.report.markdown import write_markdown
 from harness.report.view import build_view
-from harness.run.store import JUDGMENTS_FILE, SUMMARY_FILE, RunData, load_run, read_jsonl, write_json
+from harness.run.store import SUMMARY_FILE, RunData, load_run, write_json
 
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "summary.md"
@@ -32,11 +31,6 @@ class ReportOutcome:
     @property
     def gates_passed(self) -> bool:
         return all(g.passed for g in self.gates)
-
-
-def read_judgments(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / JUDGMENTS_FILE
-    return read_jsonl(path) if path.is_file() else []
 
 
 def run_gates(data: RunData, extra: list[str] | None = None) -> list[GateOutcome]:
