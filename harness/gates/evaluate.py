@@ -10,6 +10,7 @@ model name is a usage error.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,14 +81,18 @@ def parse_gates(texts: Sequence[str], origin: str = "--gate") -> list[Gate]:
     return gates
 
 
+def _suggest(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+
+
 def check_gate(gate: Gate, metric_names: Sequence[str] | None) -> str | None:
     """A static problem of a parsed gate, or None. `metric_names` None accepts any name as a metric."""
     figure = FIGURES.get(gate.figure)
     if figure is None:
         if metric_names is None or gate.figure in metric_names:
             return None
-        known = ", ".join([*FIGURES, *metric_names])
-        return f"unknown figure '{gate.figure}' (known: {known})"
+        return f"unknown figure '{gate.figure}'{_suggest(gate.figure, [*FIGURES, *metric_names])}"
     if figure.kind == "fraction" and not gate.percent and not 0 <= gate.threshold <= 1:
         shown = f"{gate.threshold:g}"
         return f"{gate.figure} is a fraction between 0 and 1: write {gate.threshold / 100:g} or {shown}%"
@@ -164,9 +169,8 @@ def evaluate_gates(gates: Sequence[Gate], ctx: RunFigures) -> list[GateOutcome]:
     for gate in gates:
         figure = ctx.figure(gate.figure)
         if figure is None:
-            metrics = ctx.metric_names()
-            known = ", ".join([*FIGURES, *metrics])
-            raise UsageError(f"gate '{gate.text}': unknown figure '{gate.figure}' in this run (known: {known})")
+            known = [*FIGURES, *ctx.metric_names()]
+            raise UsageError(f"gate '{gate.text}': unknown figure '{gate.figure}' in this run{_suggest(gate.figure, known)}")
         if gate.model is not None:
             if gate.model not in ctx.model_names:
                 raise UsageError(

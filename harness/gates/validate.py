@@ -49,7 +49,9 @@ def check_gates(gates: Sequence[str], doc: LocatedDocument, suite_path: Path, me
     return problems
 
 
-# What a `classification` metric reports (mirrors the metrics package's aggregates).
+# What the reference metrics report (mirrors the metrics package): text metrics, and the
+# aggregates of `classification`. A suite without `metrics:` may get the text metrics by default.
+_TEXT_FIGURES = ("exact_match", "token_f1", "rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf")
 _CLASSIFICATION_FIGURES = (
     "accuracy", "precision_macro", "recall_macro", "f1_macro", "precision_micro", "recall_micro", "f1_micro",
     "precision_weighted", "recall_weighted", "f1_weighted",
@@ -58,6 +60,8 @@ _CLASSIFICATION_FIGURES = (
 
 def suite_metric_figures(metrics: Sequence[object]) -> list[str] | None:
     """Figure names a suite's `metrics:` entries produce; None when one of them may produce any name."""
+    if not metrics:
+        return [*_TEXT_FIGURES, *_CLASSIFICATION_FIGURES]
     names: list[str] = []
     for entry in metrics:
         name = entry if isinstance(entry, str) else getattr(entry, "name", None)

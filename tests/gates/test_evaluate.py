@@ -118,7 +118,7 @@ def test_missing_figures_fail_closed_with_the_reason() -> None:
 
 
 def test_unknown_figures_and_models_are_usage_errors() -> None:
-    with pytest.raises(UsageError, match="unknown figure 'bleu' in this run"):
+    with pytest.raises(UsageError, match=r"unknown figure 'bleu' in this run \(known: pass_rate, .*, rougeL\)"):
         evaluate("bleu >= 20")
     with pytest.raises(UsageError, match="model 'other' is not in this run"):
         evaluate("pass_rate[other] >= 0.5")
