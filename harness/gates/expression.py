@@ -1,7 +1,7 @@
 """Gate expressions: a small hand-written parser (no eval) for one comparison over a run figure.
 
     gate      := figure [bound] [selector] [bound] comparator number ['%']
-    figure    := NAME                       pass_rate, win_rate, rougeL, latency_p95, ...
+    figure    := NAME ('.' NAME)*           pass_rate, win_rate, rougeL, word_overlap.overlap, ...
     bound     := '.' ('point' | 'lower' | 'upper')
     selector  := '[' item (',' item)* ']'    first bare item = the model; or model=, tag=, min_valid=
     comparator:= '>=' | '>' | '<=' | '<' | '==' | '!='
@@ -118,10 +118,13 @@ class _Reader:
 
 
 def _bound(reader: _Reader) -> Bound:
+    reader.skip_space()
     start = reader.pos
     name = reader.match(_NAME)
+    if name is None:
+        raise reader.error(f"expected point, lower or upper after '.', found {reader.shown()}", start)
     if name not in BOUNDS:
-        raise reader.error(f"unknown bound '.{name or reader.shown()}': use .point, .lower or .upper", start)
+        raise reader.error(f"unknown bound '.{name}': use .point, .lower or .upper", start)
     return name
 
 
@@ -191,6 +194,14 @@ def parse_gate(text: str) -> Gate:
     figure = reader.match(_NAME)
     if figure is None:
         raise reader.error(f"expected a figure name (pass_rate, win_rate, ...), found {reader.shown()}", start)
+    # Dotted names (`word_overlap.overlap`, from plug-in metrics) are one figure unless the last
+    # part is a bound: `win_rate.point` is win_rate's point estimate.
+    while reader.text.startswith(".", reader.pos):
+        after = _NAME.match(reader.text, reader.pos + 1)
+        if after is None or after.group(0) in BOUNDS:
+            break
+        figure += "." + after.group(0)
+        reader.pos = after.end()
     fields: dict[str, str | float | None] = {"model": None, "tag": None, "min_valid": None}
     bound: Bound | None = None
     while reader.peek() in (".", "["):
