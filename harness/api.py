@@ -21,6 +21,7 @@ from harness.gates.validate import gates_for_run
 from harness.judging.setup import JudgePlan, plan_models
 from harness.judging.stage import close_unused, run_judging
 from harness.judging.summary import judging_summary
+from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
@@ -161,6 +162,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
     gate_texts = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
+    scoring = ScoringStage.prepare(loaded)  # before anything is sent: a metric that cannot load fails now
     adapters = build_adapters(models, settings)
     judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
 
@@ -239,8 +241,14 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise
     finally:
         records = sink.close()
+        try:
+            if status != "interrupted":  # Ctrl-C stops now; the answers are cached for a rerun
+                scoring.score(records)
+        except RunError as exc:  # an `evaluate` module failed on the outputs
+            status, failure = "aborted", failure or exc
         write_jsonl(run_dir / RESULTS_FILE, records)
         summary = summarize(records, [m.name for m in models])
+        scoring.add_to_summary(summary, records)
         write_json(run_dir / SUMMARY_FILE, summary)
         write_csv(run_dir / CSV_FILE, records)
         run_info.update(status=status, finished_at=utc_now())

@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.errors import Diagnostic
 from harness.gates.evaluate import check_gate
 from harness.gates.expression import GateSyntaxError, parse_gate
+from harness.metrics.options import CLASSIFICATION, CLASSIFICATION_AGGREGATES, EVALUATE_PREFIX, TEXT_METRICS
 from harness.suite.yaml_source import LocatedDocument
 
 
@@ -49,27 +50,23 @@ def check_gates(gates: Sequence[str], doc: LocatedDocument, suite_path: Path, me
     return problems
 
 
-# What the reference metrics report (mirrors the metrics package): text metrics, and the
-# aggregates of `classification`. A suite without `metrics:` may get the text metrics by default.
-_TEXT_FIGURES = ("exact_match", "token_f1", "rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf")
-_CLASSIFICATION_FIGURES = (
-    "accuracy", "precision_macro", "recall_macro", "f1_macro", "precision_micro", "recall_micro", "f1_micro",
-    "precision_weighted", "recall_weighted", "f1_weighted",
-)
+# What the reference metrics report. A suite without `metrics:` gets the text metrics by
+# default (and classification when it has labels).
+_DEFAULT_FIGURES = (*TEXT_METRICS, *CLASSIFICATION_AGGREGATES)
 
 
 def suite_metric_figures(metrics: Sequence[object]) -> list[str] | None:
     """Figure names a suite's `metrics:` entries produce; None when one of them may produce any name."""
     if not metrics:
-        return [*_TEXT_FIGURES, *_CLASSIFICATION_FIGURES]
+        return list(_DEFAULT_FIGURES)
     names: list[str] = []
     for entry in metrics:
         name = entry if isinstance(entry, str) else getattr(entry, "name", None)
         if not isinstance(name, str):
             return None
-        if ":" in name:  # a plug-in (evaluate:...) names its own figures
+        if name.startswith(EVALUATE_PREFIX):  # a plug-in names its own figures
             return None
-        names.extend(_CLASSIFICATION_FIGURES if name == "classification" else [name])
+        names.extend(CLASSIFICATION_AGGREGATES if name == CLASSIFICATION else [name])
     return names
 
 
