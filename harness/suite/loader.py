@@ -290,6 +290,10 @@ def load_suite(path: str | Path) -> Suite:
             )
         else:
             seen[case.id] = case
+    if spec.gates:
+        from harness.gates.validate import check_gates, suite_metric_figures
+
+        problems.extend(check_gates(spec.gates, doc, suite_path, suite_metric_figures(spec.metrics)))
     if spec.judge is not None:
         from harness.judging.templates import check_judge_templates  # judging imports suite modules
 

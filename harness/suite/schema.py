@@ -232,6 +232,27 @@ class JudgeConfig(StrictModel):
         return value or None
 
 
+class PriceSpec(StrictModel):
+    """A model's inference price, in the price table's currency per 1M tokens."""
+
+    input: float = Field(ge=0, description="Per 1M input (prompt) tokens.")
+    output: float = Field(ge=0, description="Per 1M output (completion) tokens.")
+
+
+class CostConfig(StrictModel):
+    """Cost projection settings: request volume, price overrides, the fine-tune's training cost."""
+
+    monthly_requests: int | None = Field(default=None, gt=0, description="Requests a month, for the monthly projection.")
+    prices: dict[str, PriceSpec] = Field(
+        default_factory=dict, description="Prices per run model name or spec, replacing the built-in table's."
+    )
+    training_cost: float | None = Field(default=None, ge=0, description="What the fine-tune cost to train, for the break-even.")
+    training_tokens: int | None = Field(
+        default=None, gt=0, description="Tokens in the training file: the training cost is priced from the table instead."
+    )
+    epochs: float = Field(default=1, gt=0, description="Training epochs, with training_tokens.")
+
+
 class SuiteFile(StrictModel):
     """A suite file's top level."""
 
@@ -254,6 +275,18 @@ class SuiteFile(StrictModel):
     )
     judge: JudgeConfig | None = Field(default=None, description="LLM-as-judge settings.")
     gates: list[str] = Field(default_factory=list, description="Gate expressions deciding the exit code.")
+    cost: CostConfig | None = Field(default=None, description="Cost projection: monthly volume, prices, training cost.")
+    training_data: list[str] = Field(
+        default_factory=list,
+        description="Fine-tuning data the models under test were trained on (a path or a list, relative to the "
+        "suite); `harness run` warns when cases appear in it, `harness data contamination` checks against it.",
+    )
+
+    @field_validator("training_data", mode="before")
+    @classmethod
+    def _one_or_more_paths(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
 
     @field_validator("metrics", mode="before")
     @classmethod

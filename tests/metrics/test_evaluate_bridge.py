@@ -82,7 +82,7 @@ def _suite(tmp_path: Path, write_predictions: Callable[[str, dict[str, str]], Pa
 
 
 def _outputs(out: Path) -> tuple[list[dict], dict]:
-    (run_dir,) = out.iterdir()
+    (run_dir,) = [path for path in out.iterdir() if path.is_dir()]  # beside history.sqlite
     records = [orjson.loads(line) for line in (run_dir / "results.jsonl").read_bytes().splitlines()]
     return records, orjson.loads((run_dir / "summary.json").read_bytes())
 

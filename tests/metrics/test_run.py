@@ -55,7 +55,7 @@ def _run(args: list[str]) -> int:
 
 
 def _run_dir(out: Path) -> Path:
-    (run_dir,) = out.iterdir()
+    (run_dir,) = [path for path in out.iterdir() if path.is_dir()]  # beside history.sqlite
     return run_dir
 
 
