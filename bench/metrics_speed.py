@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/metrics_speed.py                 # 10,000 cases (the issue's target: < 10 s)
     .venv/bin/python bench/metrics_speed.py --cases 2000 --reference-cases 500
+    .venv/bin/python bench/metrics_speed.py --breakdown 0     # skip the per-metric breakdown
 
 Generates a seeded corpus of ~60-word answers (half of them several lines, a fifth with two
 references, some accented words), scores every text metric (exact_match, token_f1, rouge1/2/L/
@@ -10,7 +11,11 @@ Lsum, bleu, chrf) with per-case values and run-level figures, and prints cases/s
   (corpus BLEU/chrF and 95 % bootstrap intervals of every metric);
 - reference: rouge-score's RougeScorer (score_multi), sacrebleu's sentence BLEU/chrF and corpus
   BLEU/chrF, and the SQuAD script's EM/F1, one case after another as a user would call them.
-It then checks that every per-case value and both corpus scores are identical (to 1e-9).
+It then checks that every per-case value and both corpus scores are identical (to 1e-9), and
+prints where the time goes: each metric's scorer alone, in this one process with fresh caches,
+in ms per case over the first `--breakdown` cases, and the run-level figures (bootstrap CIs).
+Every case has its own references here (one model, no repeats), so the per-reference caches
+that serve a run with several models or repeats never hit.
 """
 
 from __future__ import annotations
@@ -23,9 +28,13 @@ import re
 import string
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
 
 from harness.metrics.engine import usable_cores
 from harness.metrics.options import OPTION_MODELS, TEXT_METRICS
@@ -143,7 +152,7 @@ def reference_scores(cases: list[tuple[str, list[str]]]) -> tuple[list[dict[str,
     return per_case, corpus
 
 
-def harness_scores(cases: list[tuple[str, list[str]]], workers: int | None) -> tuple[list[dict], dict, float, float]:
+def harness_scores(cases: list[tuple[str, list[str]]], workers: int | None) -> tuple[list[dict[str, Any]], dict[str, Any], float, float]:
     plan = MetricPlan(text=tuple((name, OPTION_MODELS[name]()) for name in TEXT_METRICS))
     stage = ScoringStage(plan)
     records = [
@@ -153,10 +162,54 @@ def harness_scores(cases: list[tuple[str, list[str]]], workers: int | None) -> t
     start = time.perf_counter()
     stage.score(records, workers=workers)
     scored = time.perf_counter()
-    summary: dict = {"models": {"model": {"by_tag": {}}}}
+    summary: dict[str, Any] = {"models": {"model": {"by_tag": {}}}}
     stage.add_to_summary(summary, records)
     aggregated = time.perf_counter()
     return records, summary["models"]["model"]["metrics"], scored - start, aggregated - scored
+
+
+def breakdown(cases: list[tuple[str, list[str]]]) -> None:
+    """ms per case of each metric's scorer alone (one process, fresh scorers and caches)."""
+    from harness.metrics.aggregate import add_metric_summaries
+    from harness.metrics.rouge import RougeScorer
+    from harness.metrics.sacre import BleuScorer, ChrfScorer
+    from harness.metrics.squad import SquadNormalizer, squad_scores
+
+    squad = SquadNormalizer(False, False)
+    rouge_n_l, rouge_lsum = RougeScorer(True), RougeScorer(True)
+    bleu, chrf = BleuScorer(), ChrfScorer()
+    parts: dict[str, Callable[[str, list[str]], object]] = {
+        "exact_match+token_f1": lambda p, r: squad_scores(p, r, squad),
+        "rouge1+rouge2+rougeL": lambda p, r: rouge_n_l.score(p, r, ["rouge1", "rouge2", "rougeL"]),
+        "rougeLsum": lambda p, r: rouge_lsum.score(p, r, ["rougeLsum"]),
+        "bleu": lambda p, r: bleu.sentence(bleu.statistics(p, r)),
+        "chrf": lambda p, r: chrf.sentence(chrf.statistics(p, r)),
+    }
+    print(f"breakdown: each scorer alone, one process, fresh caches, first {len(cases)} cases"
+          f" (rougeLsum alone re-tokenizes what it shares with rouge1/2/L in a full run)")
+    total = 0.0
+    for name, score in parts.items():
+        start = time.perf_counter()
+        for prediction, references in cases:
+            score(prediction, references)
+        ms = 1000 * (time.perf_counter() - start) / len(cases)
+        total += ms
+        print(f"  {name:22s} {ms:6.3f} ms/case")
+    print(f"  {'sum':22s} {total:6.3f} ms/case of one core")
+    records, _, _, _ = harness_scores(cases, workers=1)
+    plan = MetricPlan(text=tuple((name, OPTION_MODELS[name]()) for name in TEXT_METRICS))
+    start = time.perf_counter()
+    add_metric_summaries({"models": {"model": {"by_tag": {}}}}, records, plan)
+    aggregate_s = time.perf_counter() - start
+    resampled = {}
+    for name, scorer in (("bleu", bleu), ("chrf", chrf)):
+        sums = np.tile(np.array([scorer.statistics(p, r) for p, r in cases], dtype=float).sum(axis=0), (2000, 1))
+        start = time.perf_counter()
+        scorer.corpus_many(sums)
+        resampled[name] = time.perf_counter() - start
+    print(f"  run-level figures with 95 % bootstrap CIs (2,000 resamples) of {len(cases)} cases: {aggregate_s:.3f} s,"
+          f" of which sacrebleu scoring 2,000 resampled corpora: BLEU {resampled['bleu']:.3f} s,"
+          f" chrF {resampled['chrf']:.3f} s")
 
 
 def _cpu_seconds() -> float:
@@ -171,6 +224,7 @@ def main() -> None:
     parser.add_argument("--reference-cases", type=int, default=None,
                         help="time the reference on the first N cases only (default: all); identity is checked on those")
     parser.add_argument("--workers", type=int, default=None, help="scoring processes (default: automatic)")
+    parser.add_argument("--breakdown", type=int, default=2000, help="cases for the per-metric breakdown (0: none)")
     args = parser.parse_args()
 
     cases = make_cases(args.cases)
@@ -208,6 +262,8 @@ def main() -> None:
         compared = f"{len(sample)} cases x {len(TEXT_METRICS)} metrics (corpus scores need --reference-cases = --cases)"
     verdict = "identical" if worst <= 1e-9 else "DIFFERENT"
     print(f"check:     {verdict} over {compared}: largest difference {worst:.3g}")
+    if args.breakdown:
+        breakdown(cases[: args.breakdown])
     if worst > 1e-9:
         sys.exit(1)
 

@@ -1,4 +1,4 @@
-"""ROUGE equals rouge-score's on a varied corpus; the LCS backtrack and the stemmer equal theirs."""
+"""ROUGE equals rouge-score's on a varied corpus and on fuzzed texts; the stemmer and the tokenizer equal theirs."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from rouge_score import rouge_scorer
-from rouge_score import tokenize as rouge_tokenize
+from rouge_score import rouge_scorer, tokenizers
 
 from harness.metrics.options import ROUGE_METRICS
-from harness.metrics.rouge import RougeScorer, RougeTokenizer, lcs_positions, rouge_lsum
+from harness.metrics.rouge import RougeScorer
 from tests.metrics.corpus import HANDPICKED, varied_corpus
 
 CORPUS = varied_corpus()
@@ -37,42 +36,47 @@ def test_a_single_type_alone_equals_rouge_score() -> None:
         assert ours.score(prediction, references, ["rougeLsum"])["rougeLsum"] == pytest.approx(expected, abs=1e-9)
 
 
-def test_tokenizer_equals_rouge_score_tokenizer() -> None:
-    from nltk.stem import porter
-
-    stemmer = porter.PorterStemmer()
-    ours = RougeTokenizer(True)
-    for prediction, references in CORPUS:
-        for text in (prediction, *references):
-            assert ours.tokenize(text) == rouge_tokenize.tokenize(text, stemmer)
-
-
-def test_lcs_positions_follow_rouge_score_backtrack() -> None:
-    rng = random.Random(11)
-    for _ in range(5000):
-        ref = [rng.choice("abcd") for _ in range(rng.randint(0, 14))]
-        can = [rng.choice("abcd") for _ in range(rng.randint(0, 14))]
-        assert lcs_positions(ref, can) == rouge_scorer.lcs_ind(ref, can), (ref, can)
+def test_tokenizer_with_memoized_stems_equals_rouge_score_tokenizer() -> None:
+    for use_stemmer in (True, False):
+        theirs = tokenizers.DefaultTokenizer(use_stemmer=use_stemmer)
+        ours = RougeScorer(use_stemmer)
+        for _ in range(2):  # the second pass takes every stem from the cache
+            for prediction, references in CORPUS:
+                for text in (prediction, *references):
+                    assert ours.tokenize(text) == theirs.tokenize(text)
 
 
-def test_summary_level_lcs_on_fuzzed_sentences() -> None:
-    # Few distinct tokens: many ties in the backtrack, repeated tokens for the count clipping,
-    # and empty sentences (lines without tokens).
+def _fuzzed_text(rng: random.Random) -> str:
+    # Few distinct words (many LCS ties, repeated tokens), newlines (ROUGE-Lsum sentences,
+    # empty lines, lines without tokens) and words the stemmer changes.
+    words = ["a", "b", "cat", "cats", "running", "runs", "the", "!", "...", "\n", "\n", "\n\n", "é"]
+    return " ".join(rng.choice(words) for _ in range(rng.randint(0, 14))).replace(" \n ", "\n")
+
+
+def test_fuzzed_texts_equal_rouge_score() -> None:
     rng = random.Random(21)
-    for _ in range(3000):
-        ref = [[rng.choice("abcd") for _ in range(rng.randint(0, 7))] for _ in range(rng.randint(1, 4))]
-        can = [[rng.choice("abcd") for _ in range(rng.randint(0, 7))] for _ in range(rng.randint(1, 4))]
-        expected = rouge_scorer._summary_level_lcs(ref, can).fmeasure
-        assert rouge_lsum(ref, can) == pytest.approx(expected, abs=1e-12), (ref, can)
+    reference = rouge_scorer.RougeScorer(list(ROUGE_METRICS), use_stemmer=True)
+    ours = RougeScorer(True)
+    references_pool = [[_fuzzed_text(rng) for _ in range(rng.randint(1, 3))] for _ in range(40)]
+    for _ in range(2000):
+        prediction, references = _fuzzed_text(rng), rng.choice(references_pool)  # references recur: cached
+        expected = reference.score_multi(references, prediction)
+        got = ours.score(prediction, references, ROUGE_METRICS)
+        for kind in ROUGE_METRICS:
+            assert got[kind] == pytest.approx(expected[kind].fmeasure, abs=1e-12), (kind, prediction, references)
 
 
-def test_lcs_positions_on_words_spanning_many_bits() -> None:
+def test_rouge_l_on_long_texts_of_few_words() -> None:
+    # Long token lists (rapidfuzz's bit-parallel LCS spans several machine words).
     rng = random.Random(5)
     words = [f"w{i}" for i in range(30)]
-    for _ in range(50):
-        ref = [rng.choice(words) for _ in range(rng.randint(60, 150))]
-        can = [rng.choice(words) for _ in range(rng.randint(60, 150))]
-        assert lcs_positions(ref, can) == rouge_scorer.lcs_ind(ref, can)
+    reference = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    ours = RougeScorer(False)
+    for _ in range(30):
+        target = " ".join(rng.choice(words) for _ in range(rng.randint(60, 200)))
+        prediction = " ".join(rng.choice(words) for _ in range(rng.randint(60, 200)))
+        expected = reference.score(target, prediction)["rougeL"].fmeasure
+        assert ours.score(prediction, [target], ["rougeL"])["rougeL"] == pytest.approx(expected, abs=1e-12)
 
 
 def test_hand_computed_rouge() -> None:
@@ -94,19 +98,27 @@ def test_empty_and_whitespace_predictions_score_zero() -> None:
     assert scorer.score("", [""], ROUGE_METRICS) == dict.fromkeys(ROUGE_METRICS, 0.0)
 
 
-def test_stemmer_loads_without_importing_all_of_nltk() -> None:
+def test_stemmer_and_rouge_score_load_without_importing_all_of_nltk() -> None:
     program = (
         "import sys\n"
-        "from harness.metrics.stemming import porter_stemmer\n"
+        "from harness.metrics.stemming import porter_stemmer, rouge_score_modules\n"
         "stemmer = porter_stemmer()\n"
+        "modules = rouge_score_modules()\n"
         "words = ['running', 'generously', 'organizational', 'happiness', 'studies', 'agreed', 'feed', 'sky']\n"
         "light = [stemmer.stem(w) for w in words]\n"
+        "tokens = modules.tokenize.tokenize('The cats were running, happily!', stemmer)\n"
+        "lsum = modules.rouge_scorer._summary_level_lcs([['a', 'b'], ['c']], [['a', 'c']]).fmeasure\n"
         "assert not any(m == 'nltk' or m.startswith('nltk.') for m in sys.modules), 'nltk left in sys.modules'\n"
         "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules\n"
-        "from nltk.stem.porter import PorterStemmer\n"
-        "assert light == [PorterStemmer().stem(w) for w in words], light\n"
+        "assert 'rouge_score.rouge_scorer' not in sys.modules\n"
         "import nltk\n"
         "assert hasattr(nltk, 'word_tokenize')\n"
+        "from nltk.stem.porter import PorterStemmer\n"
+        "assert light == [PorterStemmer().stem(w) for w in words], light\n"
+        "from rouge_score import rouge_scorer, tokenizers\n"
+        "assert rouge_scorer is not modules.rouge_scorer and rouge_scorer.nltk is nltk\n"
+        "assert tokens == tokenizers.DefaultTokenizer(use_stemmer=True).tokenize('The cats were running, happily!')\n"
+        "assert lsum == rouge_scorer._summary_level_lcs([['a', 'b'], ['c']], [['a', 'c']]).fmeasure\n"
     )
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
