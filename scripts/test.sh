@@ -2,7 +2,7 @@
 # The README's test command: set up .venv with the dev extra, then run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev
+bash scripts/setup.sh dev,local
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
