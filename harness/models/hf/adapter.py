@@ -146,7 +146,12 @@ class HFModelAdapter:
         started = time.perf_counter()
         try:
             outputs = self.shared.generate(
-                self.adapter_names, [r.prompt for r in rows], prompt.add_special_tokens, settings, self._cancelled.is_set
+                self.adapter_names,
+                [r.prompt for r in rows],
+                prompt.add_special_tokens,
+                settings,
+                self._cancelled.is_set,
+                self.options.threads,
             )
         except GenerationOutOfMemory as exc:
             message = (

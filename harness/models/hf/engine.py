@@ -231,9 +231,13 @@ class SharedBase:
         add_special_tokens: bool,
         settings: DecodeSettings,
         should_stop: Callable[[], bool],
+        threads: int | None = None,
     ) -> list[Generated]:
         """Decode one batch. Call with `lock` held. Raises GenerationOutOfMemory."""
         from transformers import StoppingCriteriaList
+
+        if threads is not None:
+            torch.set_num_threads(threads)  # in the thread that runs the kernels
 
         encoded = self.tokenizer(list(prompts), return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
         encoded = {key: value.to(self.model.device) for key, value in encoded.items()}

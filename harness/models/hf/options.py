@@ -45,6 +45,12 @@ class HFOptions(BaseModel):
     plain_template: str = Field(
         default=DEFAULT_PLAIN_TEMPLATE, description="Jinja template over `messages` for the plain prompt format."
     )
+    threads: int | None = Field(
+        default=None,
+        gt=0,
+        description="CPU threads torch uses while this model generates (default: one per core). "
+        "Small models run fastest on one thread, and so does any model on a busy machine.",
+    )
     revision: str | None = Field(default=None, description="Hub revision (branch, tag or commit) of a hub model id.")
     trust_remote_code: bool = Field(default=False, description="Allow model code from the model's repository to run.")
     check_base_name: bool = Field(

@@ -227,3 +227,27 @@ def test_fingerprint_tracks_base_adapter_and_prompt_options(tiny: TinyModels, tm
     assert tuned.fingerprint.endswith(";float32;cpu;prompt:" + tuned.fingerprint.rsplit("prompt:", 1)[1])
     for adapter in (base, tuned, other_prompt, same, retrained):
         asyncio.run(adapter.aclose())
+
+
+def test_threads_option_applies_where_the_model_generates(tiny: TinyModels, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    (adapter,) = build(resolved(f"hf:{tiny.base}", options={"threads": 1}))
+    shared = adapter.shared  # type: ignore[attr-defined]
+    with shared.lock:
+        shared.ensure_loaded()
+    original = shared.model.generate
+    seen: list[int] = []
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(shared.model, "generate", recording)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        _outputs(_generate(adapter, _requests(QUESTIONS[:2])))
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]
