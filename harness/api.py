@@ -16,9 +16,12 @@ from rich.console import Console
 
 from harness import __version__
 from harness.errors import RunError, UsageError
+from harness.judging.setup import JudgePlan, plan_models
+from harness.judging.stage import close_unused, run_judging
+from harness.judging.summary import judging_summary
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
-from harness.models.resolve import ResolvedModel, resolve_models
+from harness.models.resolve import ResolvedModel
 from harness.report.csv_report import flat_row, write_csv
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
 from harness.run.environment import environment
@@ -28,6 +31,7 @@ from harness.run.runner import ErrorBudget, ModelCounters, RunState, run_request
 from harness.run.sink import ResultSink
 from harness.run.store import (
     CSV_FILE,
+    JUDGMENTS_FILE,
     RESULTS_FILE,
     RUN_FILE,
     SUMMARY_FILE,
@@ -39,6 +43,7 @@ from harness.run.store import (
 )
 from harness.run.store import load_run as _load_run
 from harness.run.summary import summarize
+from harness.suite.case import Case
 from harness.suite.loader import Suite, load_suite
 
 if TYPE_CHECKING:
@@ -63,6 +68,8 @@ class RunOptions:
     timeout: float = 60.0
     max_retries: int = 4
     progress: bool = True
+    baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
+    judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
 
 
 @dataclass
@@ -140,9 +147,10 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     cases = select_cases(loaded.cases, options.filters, options.limit)
     if not cases:
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
-    models = resolve_models(options.models, loaded.models, loaded.generation, loaded.directory)
+    models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
     adapters = build_adapters(models, settings)
+    judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
 
     work = build_work(cases, models, options.repeat)
     try:
@@ -184,7 +192,14 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             "max_errors": options.max_errors,
             "timeout": options.timeout,
             "max_retries": options.max_retries,
+            "baseline": options.baseline,
+            "judge": options.judge,
         },
+        "judge": (
+            {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint}
+            if judge_plan is not None and judge_adapter is not None
+            else None
+        ),
         "environment": environment(),
     }
     write_json(run_dir / RUN_FILE, run_info)
@@ -218,10 +233,52 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         if failure is not None:
             run_info["error"] = failure.message
         write_json(run_dir / RUN_FILE, run_info)
+    if judge_plan is not None and judge_adapter is not None:
+        if failure is None:
+            status, failure = _judge_stage(
+                judge_plan, judge_adapter, records, cases, run_dir, run_info, summary,
+                cache_path if options.use_cache else None, console, options.progress,
+            )
+        else:
+            close_unused(judge_adapter)
     if failure is not None:
         failure.run_dir = run_dir  # type: ignore[attr-defined]
         raise failure
     return RunOutcome(run_dir, status, summary, records, models, _warnings(records))
+
+
+def _judge_stage(
+    plan: JudgePlan,
+    adapter: ModelAdapter,
+    records: list[dict[str, Any]],
+    cases: list[Case],
+    run_dir: Path,
+    run_info: dict[str, Any],
+    summary: dict[str, Any],
+    cache_path: Path | None,
+    console: Console,
+    progress: bool,
+) -> tuple[str, RunError | None]:
+    """Judge the generated answers: write judgments.jsonl, add the judging blocks to summary.json."""
+    run_info.update(status="judging", finished_at=None)
+    write_json(run_dir / RUN_FILE, run_info)
+    status, failure = "aborted", None  # until the stage has finished
+    try:
+        lines = run_judging(plan, adapter, records, cases, cache_path, console, progress)
+        write_jsonl(run_dir / JUDGMENTS_FILE, lines)
+        summary.update(judging_summary(lines, plan.config.resamples, plan.config.seed))
+        write_json(run_dir / SUMMARY_FILE, summary)
+        status = "complete"
+    except RunError as exc:
+        status, failure = "aborted", exc
+        run_info["error"] = exc.message
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        run_info.update(status=status, finished_at=utc_now())
+        write_json(run_dir / RUN_FILE, run_info)
+    return status, failure
 
 
 def load_run(path: str | Path) -> RunData:

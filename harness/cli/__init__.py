@@ -22,6 +22,7 @@ from harness.errors import EXIT_RUN_FAILED, EXIT_USAGE, HarnessError
 COMMANDS = [
     "harness.cli.run:run",
     "harness.cli.validate:validate",
+    "harness.cli.judge:judge",
 ]
 
 _debug = False

@@ -12,6 +12,11 @@ import click
 @click.option("-m", "--model", "models", multiple=True, metavar="SPEC",
               help="Model to run (repeatable): a name from the suite's models:, ft:..., openai:NAME, gpt-4o-mini, "
                    "hf:PATH[+ADAPTER], predictions:FILE. Default: every model in the suite.")
+@click.option("--baseline", metavar="SPEC",
+              help="Model the others are compared with, side by side by an LLM judge (a suite model name or a spec); "
+                   "generated in the same run. Default: the suite's baseline:.")
+@click.option("--judge", metavar="SPEC",
+              help="Judge model (a suite model name or a spec); overrides the suite's judge.model.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="Folder under which the run directory is created.")
 @click.option("-c", "--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
@@ -29,7 +34,7 @@ import click
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="Retries on rate limits, 5xx and connection errors (exponential backoff, Retry-After honoured).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
-def run(suite: Path, models: tuple[str, ...], output: Path, concurrency: int, limit: int | None,
+def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
         max_retries: int, quiet: bool) -> None:
     """Run SUITE against one or more models and write a run directory."""
@@ -41,7 +46,7 @@ def run(suite: Path, models: tuple[str, ...], output: Path, concurrency: int, li
     options = RunOptions(
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
-        progress=not quiet,
+        progress=not quiet, baseline=baseline, judge=judge,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)

@@ -54,11 +54,33 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
+def _transport_failure(exc: BaseException) -> BaseException | None:
+    """The aiohttp connection failure behind an SDK error, if any.
+
+    The SDK's aiohttp transport maps every aiohttp connection error (refused, reset,
+    server disconnected) to a connect *timeout*; walk the cause chain to tell them apart,
+    since an unreachable endpoint must fail fast rather than look like a slow one.
+    """
+    import aiohttp
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, aiohttp.ClientConnectionError) and not isinstance(
+            seen, (aiohttp.ServerTimeoutError, aiohttp.SocketTimeoutError)
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _classify(exc: Exception) -> ErrorInfo:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, openai.APITimeoutError):
-        return ErrorInfo(kind="timeout", message=message)
     if isinstance(exc, openai.APIConnectionError):
+        failure = _transport_failure(exc)
+        if failure is not None:
+            return ErrorInfo(kind="connection", message=f"{type(failure).__name__}: {failure}"[:500])
+        if isinstance(exc, openai.APITimeoutError):
+            return ErrorInfo(kind="timeout", message=message)
         cause = exc.__cause__
         detail = f": {cause}" if cause else ""
         return ErrorInfo(kind="connection", message=f"{message}{detail}"[:500])
@@ -137,6 +159,14 @@ class OpenAIAdapter:
         self.model_id = model.spec.target
         env_base = os.environ.get("OPENAI_BASE_URL") or None
         self.base_url = (model.config.base_url or env_base or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"model '{model.name}': base URL '{redact_url(self.base_url)}' is not an http(s) URL")
+        if parts.username or parts.password:
+            raise UsageError(
+                f"model '{model.name}': the base URL embeds credentials; pass the key through api_key_env "
+                "(or options.headers) so it never lands in a file"
+            )
         key_env = model.config.api_key_env or "OPENAI_API_KEY"
         api_key = os.environ.get(key_env)
         if not api_key:

@@ -26,13 +26,23 @@ class ResolvedModel:
         return path if path.is_absolute() else (self.base_dir / path)
 
 
+def suite_model_name(ref: str, suite_models: dict[str, ModelConfig]) -> str | None:
+    """The suite model a reference means: its name, or a spec string that exactly one suite model has."""
+    if ref in suite_models:
+        return ref
+    same_spec = [name for name, config in suite_models.items() if config.spec == ref]
+    return same_spec[0] if len(same_spec) == 1 else None
+
+
 def resolve_model(
     ref: str, suite_models: dict[str, ModelConfig], suite_generation: GenerationParams, suite_dir: Path
 ) -> ResolvedModel:
-    """A `--model` value is a name from the suite's `models:` or a spec string."""
-    if ref in suite_models:
-        config = suite_models[ref]
-        return ResolvedModel(ref, parse_spec(config.spec), config, suite_generation.merged(config.generation), suite_dir)
+    """A `--model` value is a name from the suite's `models:` or a spec string. A spec that a suite
+    model already has means that model (with its options), so it is never run twice under two names."""
+    name = suite_model_name(ref, suite_models)
+    if name is not None:
+        config = suite_models[name]
+        return ResolvedModel(name, parse_spec(config.spec), config, suite_generation.merged(config.generation), suite_dir)
     spec = parse_spec(ref)  # raises a clear UsageError for unknown specs
     return ResolvedModel(ref, spec, ModelConfig(spec=ref), suite_generation, Path.cwd())
 

@@ -1,4 +1,4 @@
-"""The summary table printed at the end of `harness run`."""
+"""The summary tables printed at the end of `harness run`: per model, then judged comparisons and grades."""
 
 from __future__ import annotations
 
@@ -39,3 +39,61 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
             str(block.get("cached", 0)),
         )
     console.print(table)
+    print_judging(summary, console)
+
+
+def _interval(interval: dict[str, float] | None) -> str:
+    return "-" if not interval else f"{100 * interval['low']:.1f}-{100 * interval['high']:.1f}%"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _count(value: int) -> str:
+    return f"[red]{value}[/]" if value else "0"
+
+
+def print_judging(summary: dict[str, Any], console: Console) -> None:
+    """Pairwise win rates (candidate vs baseline) and rubric / closed-QA grades, when a judge ran."""
+    pairwise = summary.get("pairwise") or {}
+    if pairwise:
+        table = Table(title="pairwise (LLM judge, both orders)", title_justify="left")
+        table.add_column("candidate vs baseline", overflow="fold")
+        for column in ("win rate", "95% CI", "Wilson", "W/L/T", "invalid", "position bias", "soft win rate"):
+            table.add_column(column, justify="right")
+        for name, block in pairwise.items():
+            bias = block["position_bias"]
+            bias_text = "-" if bias["first_slot_rate"] is None else f"{100 * bias['first_slot_rate']:.0f}% first"
+            soft = block.get("soft")
+            table.add_row(
+                f"{name} vs {block['baseline']}",
+                _pct(block["win_rate"]),
+                _interval(block["ci"]),
+                _interval(block["wilson"]),
+                f"{block['wins']}/{block['losses']}/{block['ties']}",
+                _count(block["invalid"]),
+                bias_text,
+                _pct(soft["win_rate"]) if soft else "-",
+            )
+        console.print(table)
+    for kind, title in (("rubric", "rubric scores"), ("closed_qa", "closed-QA consistency")):
+        grades = summary.get(kind) or {}
+        if not grades:
+            continue
+        table = Table(title=f"{title} (LLM judge)", title_justify="left")
+        table.add_column("model", overflow="fold")
+        for column in ("mean", "95% CI", "n", "invalid", "skipped"):
+            table.add_column(column, justify="right")
+        for name, block in grades.items():
+            ci = block["ci"]
+            binary = "wilson" in block
+            table.add_row(
+                name,
+                _pct(block["mean"]) if binary else _number(block["mean"]),
+                _interval(ci) if binary else ("-" if not ci else f"{ci['low']:.2f}-{ci['high']:.2f}"),
+                str(block["n"]),
+                _count(block["invalid"]),
+                str(block["skipped"]),
+            )
+        console.print(table)

@@ -1,14 +1,15 @@
 """The run directory: where a run's inputs, answers and figures live, and how to read them back.
 
 Layout: run.json (what ran, no secrets), results.jsonl (one record per case x model x repeat),
-summary.json (aggregates), results.csv (flat). Reports and gates read only these files.
+summary.json (aggregates), results.csv (flat), judgments.jsonl (LLM-judge verdicts, when a
+judge ran). Reports and gates read only these files.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
 CSV_FILE = "results.csv"
+JUDGMENTS_FILE = "judgments.jsonl"
 
 
 def slug(text: str) -> str:
@@ -82,6 +84,7 @@ class RunData:
     run: dict[str, Any]
     results: list[dict[str, Any]]
     summary: dict[str, Any] | None
+    judgments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def model_names(self) -> list[str]:
@@ -102,4 +105,6 @@ def load_run(path: str | Path) -> RunData:
     results = read_jsonl(results_file) if results_file.is_file() else []
     summary_file = run_dir / SUMMARY_FILE
     summary = orjson.loads(summary_file.read_bytes()) if summary_file.is_file() else None
-    return RunData(run_dir, run, results, summary)
+    judgments_file = run_dir / JUDGMENTS_FILE
+    judgments = read_jsonl(judgments_file) if judgments_file.is_file() else []
+    return RunData(run_dir, run, results, summary, judgments)

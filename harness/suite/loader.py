@@ -288,6 +288,10 @@ def load_suite(path: str | Path) -> Suite:
             )
         else:
             seen[case.id] = case
+    if spec.judge is not None:
+        from harness.judging.templates import check_judge_templates  # judging imports suite modules
+
+        problems.extend(check_judge_templates(spec.judge, doc, suite_path.parent))
     if not problems and not cases:
         problems.append(doc.diagnostic((), "the suite has no cases: add `cases:` or `sources:`"))
     if problems:

@@ -164,13 +164,42 @@ class MetricConfig(StrictModel):
 
 
 class JudgeConfig(StrictModel):
-    """LLM-as-judge settings (consumed by the judging stage)."""
+    """LLM-as-judge settings. Templates are built-in names (pairwise, rubric, rubric_pass_fail,
+    closed_qa) or paths to YAML template files relative to the suite; `false` switches a grading off."""
 
-    model: str | None = Field(default=None, description="Judge model spec or name from `models`.")
-    pairwise: str | None = Field(default=None, description="Pairwise template name or path.")
-    rubric: str | None = Field(default=None, description="Rubric template name or path.")
-    closed_qa: str | None = Field(default=None, description="Closed-QA template name or path.")
-    max_retries: int = Field(default=2, ge=0, description="Re-asks on an unparseable reply.")
+    model: str | None = Field(
+        default=None, description="Judge model: a spec (gpt-4o, openai:NAME, hf:PATH) or a name from `models`; --judge overrides."
+    )
+    pairwise: str | bool = Field(
+        default="pairwise", description="Template comparing each candidate with the baseline, in both orders; false: no comparison."
+    )
+    rubric: str | bool = Field(
+        default="rubric", description="Template scoring every answer of a case that has a `rubric:`; false: no rubric scores."
+    )
+    closed_qa: str | bool = Field(
+        default=False, description="Template checking answers against the case's reference (true: the built-in closed_qa)."
+    )
+    max_retries: int = Field(default=2, ge=0, le=10, description="Re-asks after an unparseable reply before it counts as invalid.")
+    logprobs: int = Field(
+        default=5, ge=0, le=20, description="Top alternatives per token requested for the soft preference (0: no logprobs)."
+    )
+    concurrency: int | None = Field(default=None, gt=0, description="Judge requests in flight (default: --concurrency).")
+    resamples: int = Field(default=2000, ge=2000, le=100_000, description="Bootstrap resamples for confidence intervals.")
+    seed: int = Field(default=20240521, description="Seed of the bootstrap, so intervals are reproducible.")
+
+    @field_validator("pairwise", "rubric", "closed_qa")
+    @classmethod
+    def _named(cls, value: str | bool) -> str | bool:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("give a template name or path, or false")
+        return value
+
+    def template(self, kind: str) -> str | None:
+        """The template reference for a grading kind, or None when it is switched off."""
+        value = getattr(self, kind)
+        if value is True:
+            return kind
+        return value or None
 
 
 class SuiteFile(StrictModel):

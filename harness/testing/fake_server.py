@@ -8,7 +8,7 @@ tests exercise the client's real retry and timeout paths over real sockets.
     with FakeOpenAIServer(responder=lambda body: "Paris") as server:
         os.environ["OPENAI_BASE_URL"] = server.base_url
 
-Run standalone for benchmarks: `python -m harness.testing.fake_server --latency 0.1`.
+Run standalone for benchmarks: `python -m harness.testing --latency 0.1`.
 """
 
 from __future__ import annotations

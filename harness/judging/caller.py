@@ -1,0 +1,206 @@
+"""Asking the judge: cached, batched, bounded-concurrency calls with re-asks on unparseable replies.
+
+Jobs advance in rounds: every job's first request goes out together; jobs whose reply did not
+parse get the template's retry prompt (the conversation so far plus the re-ask) in the next
+round, up to `max_retries` times. Rounds keep batching simple for local judges whose adapter
+takes large batches, and bound the number of calls per job.
+
+The judge cache is its own table in the cache database. A key covers the judge's fingerprint,
+the template's content hash and the full request (rendered messages, parameters, logprob
+request, attempt number), so a changed template or rubric re-judges while unchanged items
+are read back without a call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness.errors import RunError
+from harness.judging.parsing import Parsed
+from harness.models.base import (
+    ChatMessage,
+    GenerationParams,
+    GenerationRequest,
+    GenerationResponse,
+    ModelAdapter,
+)
+from harness.run.cache import ResponseCache, request_key
+from harness.run.runner import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
+
+JUDGE_TABLE = "judgments"
+_FLUSH_EVERY = 64
+
+
+@dataclass
+class JudgeJob:
+    """One judgment to obtain: the first messages, how to re-ask, how to read a reply."""
+
+    label: str
+    messages: list[ChatMessage]
+    template_sha256: str
+    retry_prompt: str
+    parse: Callable[[GenerationResponse], Parsed]
+
+
+@dataclass
+class JudgeOutcome:
+    """What came of a job: the parsed value, or why it is invalid."""
+
+    prompt_sha256: str
+    reply: str | None = None
+    value: Any = None
+    invalid: str | None = None
+    attempts: int = 0
+    calls: int = 0  # requests actually sent (not read from the cache)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def cached(self) -> bool:
+        return self.attempts > 0 and self.calls == 0
+
+
+def prompt_hash(messages: list[ChatMessage]) -> str:
+    return hashlib.sha256(orjson.dumps(messages)).hexdigest()
+
+
+class JudgeCaller:
+    """Calls one judge adapter for many jobs."""
+
+    def __init__(
+        self,
+        name: str,
+        adapter: ModelAdapter,
+        params: GenerationParams,
+        logprobs: int,
+        max_retries: int,
+        cache_path: Path | None,
+        counters: ModelCounters,
+    ) -> None:
+        self.name = name
+        self.adapter = adapter
+        self.params = params
+        self.logprobs = logprobs if logprobs > 0 and adapter.capabilities.logprobs else None
+        self.max_retries = max_retries
+        self.cache_path = cache_path
+        self.counters = counters
+        self._cache: ResponseCache | None = None
+        self._pending_writes: list[tuple[str, str, GenerationResponse]] = []
+        self._live_successes = 0  # answers from the endpoint itself; cache hits prove nothing about it
+        self._live_requests = 0
+
+    def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
+        return request_key(f"{self.adapter.fingerprint}|template:{job.template_sha256}", request)
+
+    async def run(self, jobs: Sequence[JudgeJob]) -> list[JudgeOutcome]:
+        outcomes = [JudgeOutcome(prompt_hash(job.messages)) for job in jobs]
+        conversations = [list(job.messages) for job in jobs]
+        active = list(range(len(jobs)))
+        self.counters.total = len(jobs)
+        if self.cache_path is not None:
+            self._cache = ResponseCache(self.cache_path, JUDGE_TABLE)
+        try:
+            for attempt in range(self.max_retries + 1):
+                if not active:
+                    break
+                if attempt:
+                    self.counters.total += len(active)
+                requests = [
+                    GenerationRequest(jobs[i].label, attempt, conversations[i], self.params, self.logprobs) for i in active
+                ]
+                keys = [self._key(jobs[i], request) for i, request in zip(active, requests, strict=True)]
+                responses = await self._answer(requests, keys)
+                retry = []
+                for i, (response, from_cache) in zip(active, responses, strict=True):
+                    outcome = outcomes[i]
+                    outcome.attempts += 1
+                    outcome.calls += 0 if from_cache else 1
+                    if response.error is not None:
+                        outcome.invalid = f"judge request failed ({response.error.kind}): {response.error.message}"
+                        continue
+                    outcome.reply = response.output or ""
+                    parsed = jobs[i].parse(response)
+                    if parsed.ok:
+                        outcome.value = parsed.value
+                        continue
+                    outcome.problems.append(parsed.problem or "unparseable reply")
+                    conversations[i] = [
+                        *conversations[i],
+                        {"role": "assistant", "content": outcome.reply},
+                        {"role": "user", "content": jobs[i].retry_prompt},
+                    ]
+                    retry.append(i)
+                active = retry
+            for i in active:
+                outcome = outcomes[i]
+                outcome.invalid = f"no usable reply after {outcome.attempts} attempts: {outcome.problems[-1]}"
+        finally:
+            self._flush(force=True)
+            if self._cache is not None:
+                self._cache.close()
+                self._cache = None
+        return outcomes
+
+    async def _answer(self, requests: list[GenerationRequest], keys: list[str]) -> list[tuple[GenerationResponse, bool]]:
+        """Responses in order, each with whether it came from the cache."""
+        results: list[tuple[GenerationResponse, bool] | None] = [None] * len(requests)
+        if self._cache is not None:
+            hits = self._cache.get_many(keys)
+            for index, key in enumerate(keys):
+                if key in hits:
+                    results[index] = (hits[key], True)
+                    self.counters.done += 1
+                    self.counters.successes += 1
+        missing = [index for index, result in enumerate(results) if result is None]
+        self._live_requests += len(missing)
+        batch_size = max(1, self.adapter.capabilities.max_batch_size)
+        batches: Iterator[list[int]] = iter(
+            [missing[start : start + batch_size] for start in range(0, len(missing), batch_size)]
+        )
+
+        async def worker() -> None:
+            for batch in batches:
+                responses = await self.adapter.generate([requests[index] for index in batch])
+                for index, response in zip(batch, responses, strict=True):
+                    results[index] = (response, False)
+                    self._count(response)
+                    if response.ok:
+                        self._pending_writes.append((keys[index], self.adapter.fingerprint, response))
+                self._flush(force=False)
+
+        workers = min(max(1, self.adapter.capabilities.max_concurrency), -(-len(missing) // batch_size))
+        if workers > 0:
+            await gather_or_cancel([worker() for _ in range(workers)])
+        return [result for result in results if result is not None]
+
+    def _count(self, response: GenerationResponse) -> None:
+        counters = self.counters
+        counters.done += 1
+        if response.error is None:
+            counters.successes += 1
+            self._live_successes += 1
+            return
+        counters.errors += 1
+        if counters.first_error is None:
+            counters.first_error = f"{response.error.kind}: {response.error.message}"
+        if response.error.kind == "connection":
+            counters.connection_errors += 1
+        # A judge whose first requests all fail (refused connections, timeouts, a server that
+        # rejects the logprobs request...) would only produce a column of invalid judgments.
+        if self._live_successes == 0 and counters.errors >= min(UNREACHABLE_AFTER, self._live_requests):
+            raise RunError(
+                f"judge '{self.name}': its first {counters.errors} requests all failed ({counters.first_error}); "
+                "is the judge's endpoint up and right (OPENAI_BASE_URL / base_url), and does it accept the request?"
+            )
+
+    def _flush(self, force: bool) -> None:
+        if self._cache is None or not self._pending_writes:
+            return
+        if force or len(self._pending_writes) >= _FLUSH_EVERY:
+            self._cache.put_many(self._pending_writes)
+            self._pending_writes = []

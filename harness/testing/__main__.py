@@ -1,0 +1,3 @@
+from harness.testing.fake_server import main
+
+main()
