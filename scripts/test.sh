@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command: set up .venv with the dev extra, then run the whole test suite.
+# The README's test command: set up .venv with the dev and local extras, then run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev,local

@@ -96,14 +96,16 @@ class HFModelAdapter:
                     pending.append(_Pending(index, request, prompt.render(request.messages, self.shared.tokenizer), 0))
                 except PromptError as exc:
                     responses[index] = GenerationResponse(None, ErrorInfo(kind="bad_request", message=str(exc)))
-            counts = self.shared.token_counts([p.prompt for p in pending], prompt.add_special_tokens)
+            counts = self.shared.token_counts([p.prompt for p in pending], prompt.add_special_tokens) if pending else []
             for row, count in zip(pending, counts, strict=True):
                 row.tokens = count
             for settings, rows in self._groups(pending, prompt, responses):
                 for start in range(0, len(rows), self.options.batch_size):
-                    chunk = rows[start : start + self.options.batch_size]
-                    self._run_batch(chunk, settings, prompt, responses)
-        return [r if r is not None else GenerationResponse(None, ErrorInfo(kind="other", message="no answer")) for r in responses]
+                    if self._cancelled.is_set():
+                        break
+                    self._run_batch(rows[start : start + self.options.batch_size], settings, prompt, responses)
+        cancelled = GenerationResponse(None, ErrorInfo(kind="other", message="cancelled before generation"))
+        return [response or cancelled for response in responses]
 
     def _prompt_format(self) -> PromptFormat:
         if self._format is None:

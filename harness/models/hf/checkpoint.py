@@ -84,9 +84,11 @@ def locate_base(model: ResolvedModel, options: HFOptions) -> BaseCheckpoint:
             f"model '{model.name}': '{given}' is neither a local directory (looked at {path}) "
             "nor a downloaded hub model, and HF_HUB_OFFLINE is set"
         )
-    if snapshot is not None:
-        _require_model_dir(model.name, given, snapshot)
-    return BaseCheckpoint(given, given, snapshot, options.revision, is_hub=True)
+    if snapshot is None:  # transformers downloads it when the model first loads
+        return BaseCheckpoint(given, given, None, options.revision, is_hub=True)
+    # Load the cached snapshot itself: no network round trip, and the fingerprint names its commit.
+    _require_model_dir(model.name, given, snapshot)
+    return BaseCheckpoint(given, str(snapshot), snapshot, options.revision, is_hub=True)
 
 
 def _require_model_dir(model_name: str, given: str, path: Path) -> None:
@@ -248,5 +250,5 @@ def base_signature(base: BaseCheckpoint) -> str:
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
     if base.is_hub:
         # A cached snapshot's folder is named after its commit.
-        return f"hub:{base.source}@{base.local_dir.name}#{digest.hexdigest()[:16]}"
+        return f"hub:{base.given}@{base.local_dir.name}#{digest.hexdigest()[:16]}"
     return f"{base.source}#{digest.hexdigest()[:16]}"

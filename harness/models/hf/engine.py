@@ -239,8 +239,9 @@ class SharedBase:
         if threads is not None:
             torch.set_num_threads(threads)  # in the thread that runs the kernels
 
-        encoded = self.tokenizer(list(prompts), return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
-        encoded = {key: value.to(self.model.device) for key, value in encoded.items()}
+        batch = self.tokenizer(list(prompts), return_tensors="pt", padding=True, add_special_tokens=add_special_tokens)
+        # Only what every causal LM's generate() takes (some tokenizers add token_type_ids).
+        encoded = {key: batch[key].to(self.model.device) for key in ("input_ids", "attention_mask")}
         config = self._generation_config(settings)
         extra: dict[str, Any] = {}
         if settings.stop:

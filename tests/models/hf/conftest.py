@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# Nothing in these tests may reach the Hugging Face hub. huggingface_hub reads this when it is
+# first imported, so it is set before anything imports it (and patched again per test below).
+os.environ["HF_HUB_OFFLINE"] = "1"
+
 if os.environ.get("CI"):  # CI installs the local extra: a missing package there is a failure, not a skip
     import peft  # noqa: F401
     import torch
@@ -106,7 +110,10 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModels:
 @pytest.fixture(autouse=True)
 def offline_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing in these tests may reach the Hugging Face hub."""
+    from huggingface_hub import constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
 
 
 def copy_adapter(source: Path, target: Path, **config_changes: object) -> Path:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -206,11 +208,8 @@ def test_chat_template_option_renders_the_prompt(tiny: TinyModels) -> None:
     assert _outputs(_generate(default, _requests())) != _outputs(_generate(plain, _requests()))
 
 
-def test_fingerprint_tracks_base_adapter_and_prompt_options(tiny: TinyModels, tmp_path: object) -> None:
-    import shutil
-    from pathlib import Path
-
-    folder = Path(str(tmp_path))
+def test_fingerprint_tracks_base_adapter_and_prompt_options(tiny: TinyModels, tmp_path: Path) -> None:
+    folder = tmp_path
     base, tuned, other_prompt = build(
         resolved(f"hf:{tiny.base}", name="1"),
         resolved(f"hf:{tiny.base}+{tiny.lora_a}", name="2"),
@@ -251,3 +250,18 @@ def test_threads_option_applies_where_the_model_generates(tiny: TinyModels, monk
     finally:
         torch.set_num_threads(before)
     assert seen == [1]
+
+
+def test_a_conversation_the_template_refuses_fails_alone(tiny: TinyModels) -> None:
+    template = (
+        "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+        "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    )
+    (adapter,) = build(resolved(f"hf:{tiny.base}", options={"chat_template": template}))
+    with_system = GenerationRequest(
+        "sys", 0, [ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="hi")], GenerationParams(max_tokens=4)
+    )
+    refused, answered = _generate(adapter, [with_system, *_requests(["hello there"])])
+    assert refused.error is not None and refused.error.kind == "bad_request"
+    assert refused.error.message == "the prompt template failed: System role not supported"
+    assert answered.error is None and answered.output is not None
