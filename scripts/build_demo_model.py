@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -181,9 +182,13 @@ def train(model: Any, encoded: list[tuple[list[int], int]], pad_id: int, steps: 
 
 
 def build(out: Path) -> None:
+    import transformers
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, LlamaForCausalLM
 
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", module=r"(transformers|peft)(\.|$)")
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
