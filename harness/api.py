@@ -15,14 +15,18 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from harness import __version__
-from harness.errors import RunError, UsageError
+from harness.errors import HarnessError, RunError, UsageError
+from harness.gates.evaluate import GateOutcome
+from harness.gates.validate import gates_for_run
 from harness.judging.setup import JudgePlan, plan_models
 from harness.judging.stage import close_unused, run_judging
 from harness.judging.summary import judging_summary
+from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.report.csv_report import flat_row, write_csv
+from harness.report.finalize import finalize_run
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
 from harness.run.environment import environment
 from harness.run.plan import WorkItem, build_work, select_cases
@@ -68,6 +72,9 @@ class RunOptions:
     timeout: float = 60.0
     max_retries: int = 4
     progress: bool = True
+    gates: list[str] = field(default_factory=list)  # gate expressions added to the suite's `gates:`
+    history: bool = True  # index the run in output_dir/history.sqlite
+    monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
 
@@ -80,6 +87,11 @@ class RunOutcome:
     records: list[dict[str, Any]]
     models: list[ResolvedModel]
     warnings: list[str] = field(default_factory=list)
+    gates: list[GateOutcome] = field(default_factory=list)
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(gate.passed for gate in self.gates)
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
@@ -149,6 +161,8 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
     models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
+    gate_texts = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
+    scoring = ScoringStage.prepare(loaded)  # before anything is sent: a metric that cannot load fails now
     adapters = build_adapters(models, settings)
     judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
 
@@ -195,6 +209,8 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             "baseline": options.baseline,
             "judge": options.judge,
         },
+        "gates": gate_texts,
+        "cost": _cost_settings(loaded, options),
         "judge": (
             {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint}
             if judge_plan is not None and judge_adapter is not None
@@ -225,8 +241,14 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise
     finally:
         records = sink.close()
+        try:
+            if status != "interrupted":  # Ctrl-C stops now; the answers are cached for a rerun
+                scoring.score(records)
+        except RunError as exc:  # an `evaluate` module failed on the outputs
+            status, failure = "aborted", failure or exc
         write_jsonl(run_dir / RESULTS_FILE, records)
         summary = summarize(records, [m.name for m in models])
+        scoring.add_to_summary(summary, records)
         write_json(run_dir / SUMMARY_FILE, summary)
         write_csv(run_dir / CSV_FILE, records)
         run_info.update(status=status, finished_at=utc_now())
@@ -241,10 +263,29 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             )
         else:
             close_unused(judge_adapter)
+    gates = _report(run_dir, options, failure)
     if failure is not None:
         failure.run_dir = run_dir  # type: ignore[attr-defined]
         raise failure
-    return RunOutcome(run_dir, status, summary, records, models, _warnings(records))
+    summary = _load_run(run_dir).summary or summary
+    return RunOutcome(run_dir, status, summary, records, models, _warnings(records), gates)
+
+
+def _cost_settings(suite: Suite, options: RunOptions) -> dict[str, Any]:
+    settings = suite.spec.cost.model_dump() if suite.spec is not None and suite.spec.cost is not None else {}
+    if options.monthly_requests is not None:
+        settings["monthly_requests"] = options.monthly_requests
+    return settings
+
+
+def _report(run_dir: Path, options: RunOptions, failure: RunError | None) -> list[GateOutcome]:
+    """Reports, gates and the history entry; after a failed run, best effort (the failure is what matters)."""
+    try:
+        return finalize_run(run_dir, options.output_dir if options.history else None).gates
+    except HarnessError:
+        if failure is None:
+            raise
+        return []
 
 
 def _judge_stage(

@@ -68,5 +68,6 @@ def compile_case_checks(
     compiled: list[Check] = []
     compiled += [_pattern_check(p, True, i) for i, p in enumerate(required)]
     compiled += [_pattern_check(p, False, i) for i, p in enumerate(forbidden)]
-    compiled += [_typed_check(c, i) for i, c in enumerate(checks)]
+    # Metric thresholds need the case's scores: the scoring stage evaluates them after generation.
+    compiled += [_typed_check(c, i) for i, c in enumerate(checks) if c.metric is None]
     return compiled

@@ -22,6 +22,10 @@ from harness.errors import EXIT_RUN_FAILED, EXIT_USAGE, HarnessError
 COMMANDS = [
     "harness.cli.run:run",
     "harness.cli.validate:validate",
+    "harness.cli.report:report",
+    "harness.cli.gate:gate",
+    "harness.cli.diff:diff",
+    "harness.cli.history:history",
     "harness.cli.judge:judge",
 ]
 

@@ -33,24 +33,34 @@ import click
               help="Per-request timeout in seconds.")
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="Retries on rate limits, 5xx and connection errors (exponential backoff, Retry-After honoured).")
+@click.option("-g", "--gate", "gates", multiple=True, metavar="EXPR",
+              help="Gate deciding the exit code (repeatable), added to the suite's gates: e.g. 'win_rate >= 0.7', "
+                   "'pass_rate[tuned] >= 90%', 'latency_p95 <= 2'. Exit 1 when one fails.")
+@click.option("--monthly-requests", type=click.IntRange(min=1), metavar="N",
+              help="Requests a month for the cost projection and the fine-tune break-even (default: the suite's cost:).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
-        max_retries: int, quiet: bool) -> None:
+        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
     from harness.api import RunOptions, run_suite
+    from harness.errors import EXIT_GATE_FAILED
+    from harness.gates.console import print_gates
     from harness.report.console import print_summary
 
     options = RunOptions(
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
-        progress=not quiet, baseline=baseline, judge=judge,
+        progress=not quiet, baseline=baseline, judge=judge, gates=list(gates),
+        monthly_requests=monthly_requests,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)
     print_summary(outcome.summary, out, title=outcome.run_dir.name)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
-    out.print(f"Run directory: {outcome.run_dir}", highlight=False)
+    print_gates(outcome.gates, out)
+    out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", highlight=False)
+    return 0 if outcome.gates_passed else EXIT_GATE_FAILED

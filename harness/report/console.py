@@ -39,7 +39,43 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
             str(block.get("cached", 0)),
         )
     console.print(table)
+    print_metrics(summary, console)
     print_judging(summary, console)
+
+
+# sacrebleu's scores are on a 0-100 scale; the others on 0-1.
+_PERCENT_SCALE = ("bleu", "chrf")
+
+
+def _figure(name: str, figure: dict[str, Any]) -> str:
+    value = figure.get("value")
+    if value is None:
+        return "-"
+    digits = 2 if name in _PERCENT_SCALE or abs(value) >= 10 else 3
+    text = f"{value:.{digits}f}"
+    ci = figure.get("ci")
+    if ci:
+        text += f" [{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]"
+    return f"{text} [dim]n={figure.get('n')}[/]"
+
+
+def print_metrics(summary: dict[str, Any], console: Console) -> None:
+    """Reference metrics per model (rows: metrics), value with its 95 % bootstrap interval."""
+    models = {name: block.get("metrics") or {} for name, block in summary.get("models", {}).items()}
+    names = list(dict.fromkeys(name for metrics in models.values() for name in metrics))
+    if not names:
+        return
+    table = Table(title="reference metrics (95% CI)", title_justify="left")
+    table.add_column("metric")
+    for model in models:
+        table.add_column(model, justify="right", overflow="fold")
+    for name in names:
+        table.add_row(name, *(_figure(name, metrics[name]) if name in metrics else "-" for metrics in models.values()))
+    console.print(table)
+    for model, block in summary.get("models", {}).items():
+        unmatched = (block.get("classification") or {}).get("unmatched")
+        if unmatched:
+            console.print(f"{model}: {unmatched} outputs matched no label (counted as 'unmatched')", highlight=False)
 
 
 def _interval(interval: dict[str, float] | None) -> str:

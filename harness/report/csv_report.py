@@ -50,6 +50,8 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
     }
     for name, value in (record.get("metrics") or {}).items():
         row[f"metric.{name}"] = value
+    if record.get("label"):
+        row["predicted_label"] = record["label"]["predicted"]
     return row
 
 

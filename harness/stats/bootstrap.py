@@ -50,6 +50,18 @@ def bootstrap_distribution(
     return np.concatenate(parts)
 
 
+def resample_counts(indices: NDArray[np.intp], n: int) -> NDArray[np.float64]:
+    """How often each of the n rows is drawn in each resample: shape (resamples, n).
+
+    A statistic that is linear in the rows (a sum, a mean, summed sufficient statistics) is then
+    one matrix product, `resample_counts(indices, n) @ row_values`, for all resamples at once.
+    """
+    resamples = indices.shape[0]
+    offsets = np.arange(resamples, dtype=np.intp)[:, None] * n
+    counts = np.bincount((indices + offsets).ravel(), minlength=resamples * n)
+    return counts.reshape(resamples, n).astype(np.float64)
+
+
 def mean_statistic(values: NDArray[np.float64]) -> Statistic:
     def statistic(indices: NDArray[np.intp]) -> NDArray[np.float64]:
         result: NDArray[np.float64] = values[indices].mean(axis=1)

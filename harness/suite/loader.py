@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from harness.checks import CheckConfigError, compile_case_checks
 from harness.errors import Diagnostic, SuiteError
+from harness.metrics.validation import metric_problems
 from harness.models.base import ChatMessage, GenerationParams
 from harness.suite.case import Case
 from harness.suite.schema import (
@@ -45,7 +46,8 @@ class Suite:
     generation: GenerationParams
     models: dict[str, ModelConfig]
     baseline: str | None
-    metrics: list[str | MetricConfig]
+    metrics: list[MetricConfig]
+    labels: list[str] | None
     judge: JudgeConfig | None
     gates: list[str]
     cases: list[Case]
@@ -288,12 +290,18 @@ def load_suite(path: str | Path) -> Suite:
             )
         else:
             seen[case.id] = case
+    if spec.gates:
+        from harness.gates.validate import check_gates, suite_metric_figures
+
+        problems.extend(check_gates(spec.gates, doc, suite_path, suite_metric_figures(spec.metrics)))
     if spec.judge is not None:
         from harness.judging.templates import check_judge_templates  # judging imports suite modules
 
         problems.extend(check_judge_templates(spec.judge, doc, suite_path.parent))
     if not problems and not cases:
         problems.append(doc.diagnostic((), "the suite has no cases: add `cases:` or `sources:`"))
+    if not problems:
+        problems.extend(metric_problems(spec, cases, doc, suite_path.parent))
     if problems:
         raise SuiteError(problems)
 
@@ -305,6 +313,7 @@ def load_suite(path: str | Path) -> Suite:
         models=spec.models,
         baseline=spec.baseline,
         metrics=spec.metrics,
+        labels=spec.labels,
         judge=spec.judge,
         gates=spec.gates,
         cases=cases,

@@ -6,10 +6,11 @@ Every model forbids unknown keys; the loader turns pydantic's errors into
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.metrics.options import check_labels, check_metric_check, check_metric_name, parse_options
 from harness.models.base import GenerationParams
 
 
@@ -42,6 +43,7 @@ CHECK_KINDS = (
     "max_length",
     "min_words",
     "max_words",
+    "metric",
 )
 
 
@@ -59,15 +61,28 @@ class CheckSpec(StrictModel):
     max_length: int | None = Field(default=None, ge=0, description="At most this many characters.")
     min_words: int | None = Field(default=None, ge=0, description="At least this many words.")
     max_words: int | None = Field(default=None, ge=0, description="At most this many words.")
+    metric: str | None = Field(
+        default=None, description="A reference metric of the case (rougeL, token_f1, bleu...) that must lie within min/max."
+    )
+    min: float | None = Field(default=None, description="With `metric`: the lowest passing value.")
+    max: float | None = Field(default=None, description="With `metric`: the highest passing value.")
     name: str | None = Field(default=None, description="Label shown in reports instead of the generated one.")
     case_sensitive: bool = Field(default=True, description="For equals/starts_with/regex: match case exactly.")
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> CheckSpec:
+        if self.metric is None and (self.min is not None or self.max is not None):
+            raise ValueError("`min`/`max` go with `metric:` (e.g. {metric: rougeL, min: 0.4})")
         present = [kind for kind in CHECK_KINDS if getattr(self, kind) is not None]
         if len(present) != 1:
             found = ", ".join(present) if present else "none"
             raise ValueError(f"a check needs exactly one of {', '.join(CHECK_KINDS)} (found: {found})")
+        if self.metric is not None:
+            check_metric_check(self.metric)
+            if self.min is None and self.max is None:
+                raise ValueError(f"the check on metric '{self.metric}' needs `min`, `max` or both")
+            if self.min is not None and self.max is not None and self.min > self.max:
+                raise ValueError(f"the check on metric '{self.metric}' has min {self.min:g} above max {self.max:g}")
         return self
 
     @property
@@ -158,9 +173,24 @@ class ModelConfig(StrictModel):
     options: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific options (validated by the adapter).")
 
 
+def _known_metric(name: str) -> str:
+    check_metric_name(name)
+    return name
+
+
 class MetricConfig(StrictModel):
-    name: str = Field(description="Metric name.")
-    options: dict[str, Any] = Field(default_factory=dict, description="Metric-specific options.")
+    """A metric with options: `{name: bleu, options: {tokenize: intl}}`."""
+
+    name: Annotated[str, AfterValidator(_known_metric)] = Field(
+        description="Metric name (exact_match, token_f1, rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, "
+        "classification) or evaluate:NAME-OR-PATH."
+    )
+    options: dict[str, Any] = Field(default_factory=dict, description="Metric-specific options (see the README).")
+
+    @model_validator(mode="after")
+    def _valid_options(self) -> MetricConfig:
+        parse_options(self.name, self.options)
+        return self
 
 
 class JudgeConfig(StrictModel):
@@ -202,6 +232,27 @@ class JudgeConfig(StrictModel):
         return value or None
 
 
+class PriceSpec(StrictModel):
+    """A model's inference price, in the price table's currency per 1M tokens."""
+
+    input: float = Field(ge=0, description="Per 1M input (prompt) tokens.")
+    output: float = Field(ge=0, description="Per 1M output (completion) tokens.")
+
+
+class CostConfig(StrictModel):
+    """Cost projection settings: request volume, price overrides, the fine-tune's training cost."""
+
+    monthly_requests: int | None = Field(default=None, gt=0, description="Requests a month, for the monthly projection.")
+    prices: dict[str, PriceSpec] = Field(
+        default_factory=dict, description="Prices per run model name or spec, replacing the built-in table's."
+    )
+    training_cost: float | None = Field(default=None, ge=0, description="What the fine-tune cost to train, for the break-even.")
+    training_tokens: int | None = Field(
+        default=None, gt=0, description="Tokens in the training file: the training cost is priced from the table instead."
+    )
+    epochs: float = Field(default=1, gt=0, description="Training epochs, with training_tokens.")
+
+
 class SuiteFile(StrictModel):
     """A suite file's top level."""
 
@@ -214,9 +265,36 @@ class SuiteFile(StrictModel):
     defaults: CaseFields = Field(default_factory=CaseFields, description="Fields applied to every case.")
     cases: list[CaseSpec] = Field(default_factory=list, description="Inline cases.")
     sources: list[SourceSpec] = Field(default_factory=list, description="Files expanded into cases.")
-    metrics: list[str | MetricConfig] = Field(default_factory=list, description="Reference metrics to compute.")
+    metrics: list[MetricConfig] = Field(
+        default_factory=list,
+        description="Reference metrics to compute, each a name or {name, options}; default: every text metric "
+        "when cases have references, classification when `labels` is set.",
+    )
+    labels: list[str] | None = Field(
+        default=None, description="Class labels: references are labels and outputs are mapped onto them (classification)."
+    )
     judge: JudgeConfig | None = Field(default=None, description="LLM-as-judge settings.")
     gates: list[str] = Field(default_factory=list, description="Gate expressions deciding the exit code.")
+    cost: CostConfig | None = Field(default=None, description="Cost projection: monthly volume, prices, training cost.")
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _no_yaml_booleans(cls, value: Any) -> Any:
+        if isinstance(value, list) and any(isinstance(item, bool) for item in value):
+            raise ValueError("YAML reads yes/no/true/false as booleans: quote labels like these ('yes')")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: list[str] | None) -> list[str] | None:
+        return None if labels is None else check_labels(labels)
 
     @field_validator("models", mode="before")
     @classmethod

@@ -31,7 +31,9 @@ def test_run_directory_contents(suite_file: Path, tmp_path: Path, endpoint: Fake
     outcome = run_suite(suite_file, options(tmp_path))
     run_dir = outcome.run_dir
     assert run_dir.parent == tmp_path / "reports" and run_dir.name.startswith("demo-")
-    assert sorted(p.name for p in run_dir.iterdir()) == ["results.csv", "results.jsonl", "run.json", "summary.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "junit.xml", "report.html", "results.csv", "results.jsonl", "run.json", "summary.json", "summary.md",
+    ]
 
     run = json.loads((run_dir / "run.json").read_text())
     assert run["status"] == "complete" and run["finished_at"]

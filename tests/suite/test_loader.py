@@ -146,7 +146,7 @@ MALFORMED = [
      "s.yaml:1:27: temperature: input should be less than or equal to 2 (got 5)"),
     ("cases:\n  - input: a\n    checks: [{max_words: 3, min_words: 1}]\n",
      "s.yaml:3:14: a check needs exactly one of equals, starts_with, regex, is_json, json_schema, min_length, "
-     "max_length, min_words, max_words (found: min_words, max_words)"),
+     "max_length, min_words, max_words, metric (found: min_words, max_words)"),
     ("cases:\n  - input: a\n    checks:\n      - regex: '(['\n",
      "s.yaml:4:9: invalid regular expression '([': unterminated character set at position 1"),
     ("cases:\n  - input: a\n    required_patterns: ['regex:a(']\n",

@@ -104,7 +104,7 @@ class HFModelAdapter:
                     if self._cancelled.is_set():
                         break
                     self._run_batch(rows[start : start + self.options.batch_size], settings, prompt, responses)
-        cancelled = GenerationResponse(None, ErrorInfo(kind="other", message="cancelled before generation"))
+        cancelled = GenerationResponse(None, ErrorInfo(kind="other", message="not generated: the run was cancelled or the model closed"))
         return [response or cancelled for response in responses]
 
     def _prompt_format(self) -> PromptFormat:

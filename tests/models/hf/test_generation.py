@@ -199,13 +199,16 @@ def test_out_of_memory_becomes_an_error_with_a_hint(tiny: TinyModels, monkeypatc
 
 def test_chat_template_option_renders_the_prompt(tiny: TinyModels) -> None:
     template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}<assistant>"
-    (chat,) = build(resolved(f"hf:{tiny.base}", options={"chat_template": template}))
-    (plain,) = build(resolved(f"hf:{tiny.base}", options={"plain_template": template}))
-    # The same text reaches the model either way (no special tokens in this tokenizer), so the answers agree...
-    assert _outputs(_generate(chat, _requests())) == _outputs(_generate(plain, _requests()))
-    (default,) = build(resolved(f"hf:{tiny.base}"))
-    # ...and differ from the default `User: ...\nAssistant:` prompt.
-    assert _outputs(_generate(default, _requests())) != _outputs(_generate(plain, _requests()))
+    chat, plain, default = build(
+        resolved(f"hf:{tiny.base}", name="chat", options={"chat_template": template}),
+        resolved(f"hf:{tiny.base}", name="plain", options={"plain_template": template}),
+        resolved(f"hf:{tiny.base}", name="default"),
+    )
+    chat_out, plain_out, default_out = (_outputs(_generate(a, _requests())) for a in (chat, plain, default))
+    # The same text reaches the model either way (no special tokens in this tokenizer), so the answers
+    # agree, and differ from those to the default `User: ...\nAssistant:` prompt.
+    assert chat_out == plain_out
+    assert default_out != plain_out
 
 
 def test_fingerprint_tracks_base_adapter_and_prompt_options(tiny: TinyModels, tmp_path: Path) -> None:

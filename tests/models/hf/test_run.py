@@ -35,7 +35,7 @@ def _records(run_dir: Path) -> list[dict[str, object]]:
 
 
 def _run_dir(output: Path) -> Path:
-    (run_dir,) = sorted(output.iterdir())
+    (run_dir,) = sorted(path for path in output.iterdir() if path.is_dir())  # beside it: the run history
     return run_dir
 
 
@@ -47,7 +47,7 @@ def test_harness_run_with_base_and_adapter_specs(tiny: TinyModels, tmp_path: Pat
     output = tmp_path / "reports"
     assert _harness("run", str(suite), "-m", base, "-m", tuned, "-o", str(output), "-q") == 0
     run_dir = _run_dir(output)
-    assert capsys.readouterr().out.strip().endswith(f"Run directory: {run_dir}")
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(f"Run directory: {run_dir}")
     assert load_counter == [str(tiny.base)]  # one load for both models
 
     records = _records(run_dir)

@@ -1,0 +1,60 @@
+"""`harness diff`: what changed between two runs of one suite, and is it a significant regression."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("base_run", type=click.Path(path_type=Path))
+@click.argument("new_run", type=click.Path(path_type=Path))
+@click.option("-m", "--model", "models", multiple=True, metavar="NAME",
+              help="Compare only this model (repeatable). Default: every model in both runs.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Folder for diff.html and diff.md. Default: NEW_RUN.")
+@click.option("--alpha", type=float, default=0.05, show_default=True,
+              help="Significance level of the McNemar test (the bootstrap intervals are 95%).")
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a regression is significant.")
+def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | None, alpha: float,
+         fail_on_regression: bool) -> int:
+    """Compare NEW_RUN with BASE_RUN case by case: flips, McNemar, paired bootstrap CIs, win-rate change."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from harness.errors import EXIT_GATE_FAILED
+    from harness.report.diff import diff_runs
+    from harness.report.diff_render import model_rows, write_diff
+    from harness.run.store import load_run
+
+    result = diff_runs(load_run(base_run), load_run(new_run), list(models), alpha)
+    out = Console() if Console().is_terminal else Console(width=160)
+    if result.suite_changed:
+        out.print("[yellow]note:[/] the suite file changed between the runs; only cases in both are paired")
+    if result.added or result.removed:
+        out.print(f"cases added {len(result.added)}, removed {len(result.removed)}")
+    for model in result.models:
+        test = model.mcnemar
+        table = Table(title=f"{escape(model.label)}: {model.paired} paired cases, pass→fail {test.regressions}, "
+                            f"fail→pass {test.improvements}, McNemar p={test.p_value:.3g}", title_justify="left")
+        for column in ("figure", "before", "after", "change", "95% CI", "n"):
+            table.add_column(column, justify="left" if column == "figure" else "right")
+        for row in model_rows(model):
+            table.add_row(escape(row["figure"]), row["base"], row["new"], f"{row['mark']} {row['delta']}", row["ci"], row["n"])
+        out.print(table)
+        for flip in model.regressed[:10]:
+            out.print(f"  [red]pass → fail[/] {escape(flip.case_id)}: {escape('; '.join(flip.reasons))}", highlight=False)
+        if len(model.regressed) > 10:
+            out.print(f"  ... and {len(model.regressed) - 10} more")
+        for reason in model.reasons:
+            out.print(f"[bold red]significant regression:[/] {escape(reason)}", highlight=False)
+    for path in write_diff(result, output or new_run):
+        out.print(str(path), highlight=False)
+    if result.significant_regression:
+        out.print("[bold red]significant regression[/]" if fail_on_regression else
+                  "significant regression (add --fail-on-regression to fail on it)")
+        return EXIT_GATE_FAILED if fail_on_regression else 0
+    out.print("no significant regression")
+    return 0

@@ -1,0 +1,251 @@
+"""The figures gates, reports and history read from a run: one lookup layer over summary.json.
+
+Each figure is one entry of `FIGURES` (or, for reference metrics, whatever names the run's
+`metrics` blocks hold): how to read its point value and confidence bounds for a model
+(optionally one tag of it) out of summary.json. A new figure plugs in as one mapping.
+
+Bounds: `lower`/`upper` are one-sided 95 % bounds where the summary provides them (pairwise
+win rate, judge grades) or can derive them (Wilson for pass and error rates); reference
+metrics offer their two-sided 95 % bootstrap interval ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.gates.expression import Bound
+from harness.stats.intervals import wilson_interval
+
+Kind = Literal["fraction", "score", "seconds", "money"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A figure's value for one model (and tag), with its bounds and, for judged figures, counts."""
+
+    point: float | None
+    lower: float | None = None
+    upper: float | None = None
+    valid: int | None = None  # valid judgments (or observations) behind the value
+    items: int | None = None  # items that were to be judged
+    missing: str | None = None  # why there is no value
+    versus: str | None = None  # the baseline of a pairwise figure
+
+    def bound(self, which: Bound) -> float | None:
+        return {"point": self.point, "lower": self.lower, "upper": self.upper}[which]
+
+
+Reader = Callable[["RunFigures", str, "str | None"], Reading]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    description: str
+    kind: Kind
+    read: Reader
+    judged: bool = False  # LLM-judge figure: minimum valid judgments, conservative default bound
+    per_candidate: bool = False  # defined for candidates vs the baseline only
+    higher_is_better: bool = True
+    headline: bool = True  # shown in history and summary.md
+
+
+def wilson_one_sided(successes: float, n: int) -> tuple[float, float]:
+    """One-sided 95 % Wilson lower and upper bounds of successes / n (the two-sided 90 % interval)."""
+    interval = wilson_interval(successes, n, 0.90)
+    return interval.low, interval.high
+
+
+def _absent(why: str) -> Reading:
+    return Reading(None, missing=why)
+
+
+def _model_block(ctx: RunFigures, model: str, tag: str | None) -> dict[str, Any] | Reading:
+    block = ctx.models_block.get(model)
+    if block is None:
+        return _absent(f"model '{model}' has no results")
+    if tag is None:
+        return dict(block)
+    tagged = (block.get("by_tag") or {}).get(tag)
+    if tagged is None:
+        return _absent(f"model '{model}' has no case tagged '{tag}'")
+    return dict(tagged)
+
+
+def _rate(numerator_key: str, denominator_key: str, value_key: str) -> Reader:
+    def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+        block = _model_block(ctx, model, tag)
+        if isinstance(block, Reading):
+            return block
+        n = int(block.get(denominator_key) or 0)
+        value = block.get(value_key)
+        if not n or value is None:
+            return _absent(f"no {denominator_key} results")
+        lower, upper = wilson_one_sided(float(block[numerator_key]), n)
+        return Reading(float(value), lower, upper, valid=n)
+
+    return read
+
+
+def _model_value(key: str, what: str) -> Reader:
+    def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+        if tag is not None:
+            return _absent(f"{what} is not broken down by tag")
+        block = _model_block(ctx, model, None)
+        if isinstance(block, Reading):
+            return block
+        value = block.get(key)
+        return _absent(f"no {what}") if value is None else Reading(float(value))
+
+    return read
+
+
+def _judged(section: str, value_key: str, what: str) -> Reader:
+    def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+        entry = (ctx.summary.get(section) or {}).get(model)
+        if entry is None:
+            return _absent(f"no {what} for '{model}' in this run")
+        versus = entry.get("baseline")
+        if tag is not None:
+            entry = (entry.get("by_tag") or {}).get(tag)
+            if entry is None:
+                return _absent(f"no {what} for '{model}' on tag '{tag}'")
+        if section == "pairwise" and value_key == "soft":
+            entry = entry.get("soft") or {}
+            value = entry.get("win_rate")
+        else:
+            value = entry.get(value_key)
+        ci = entry.get("ci") or {}
+        return Reading(
+            None if value is None else float(value),
+            entry.get("lower_bound"),
+            ci.get("high"),
+            valid=int(entry.get("n") or 0),
+            items=entry.get("items"),
+            missing=None if value is not None else f"no valid {what} for '{model}'",
+            versus=versus,
+        )
+
+    return read
+
+
+def _cost(key: str) -> Reader:
+    def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+        if tag is not None:
+            return _absent("cost is not broken down by tag")
+        entry = ((ctx.summary.get("cost") or {}).get("models") or {}).get(model)
+        if entry is None:
+            return _absent(f"no cost for '{model}' (no token usage or no price)")
+        value = entry.get(key)
+        return _absent(entry.get("missing") or f"no price for '{model}'") if value is None else Reading(float(value))
+
+    return read
+
+
+def metric_reader(name: str) -> Reader:
+    def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+        block = _model_block(ctx, model, tag)
+        if isinstance(block, Reading):
+            return block
+        entry = (block.get("metrics") or {}).get(name)
+        if entry is None or entry.get("value") is None:
+            return _absent(f"metric '{name}' was not computed for '{model}'")
+        ci = entry.get("ci") or {}
+        return Reading(float(entry["value"]), ci.get("low"), ci.get("high"), valid=entry.get("n"))
+
+    return read
+
+
+FIGURES: dict[str, Figure] = {
+    figure.name: figure
+    for figure in (
+        Figure("pass_rate", "share of answered cases whose checks all pass", "fraction",
+               _rate("passed", "answered", "pass_rate")),
+        Figure("error_rate", "share of requests that failed (timeouts, rate limits, ...)", "fraction",
+               _rate("errors", "results", "error_rate"), higher_is_better=False),
+        Figure("latency_p50", "median latency per request, seconds", "seconds",
+               _model_value("latency_p50_s", "latency"), higher_is_better=False, headline=False),
+        Figure("latency_p95", "95th percentile latency per request, seconds", "seconds",
+               _model_value("latency_p95_s", "latency"), higher_is_better=False),
+        Figure("win_rate", "pairwise win rate vs the baseline (LLM judge, both orders)", "fraction",
+               _judged("pairwise", "win_rate", "pairwise judgments"), judged=True, per_candidate=True),
+        Figure("soft_win_rate", "win rate from the judge's token probabilities", "fraction",
+               _judged("pairwise", "soft", "pairwise judgments"), judged=True, per_candidate=True, headline=False),
+        Figure("rubric", "mean rubric score (LLM judge)", "score",
+               _judged("rubric", "mean", "rubric grades"), judged=True),
+        Figure("closed_qa", "share of answers the judge found consistent with the reference", "fraction",
+               _judged("closed_qa", "mean", "closed-QA grades"), judged=True),
+        Figure("cost_per_1k", "cost of 1,000 requests at this run's mean token counts", "money",
+               _cost("per_1k_requests"), higher_is_better=False),
+        Figure("monthly_cost", "projected monthly cost at the configured request volume", "money",
+               _cost("monthly"), higher_is_better=False, headline=False),
+    )
+}
+
+
+@dataclass
+class RunFigures:
+    """Figures of one run directory: summary.json plus the run.json facts they need."""
+
+    summary: dict[str, Any]
+    run: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def models_block(self) -> dict[str, Any]:
+        models: dict[str, Any] = self.summary.get("models") or {}
+        return models
+
+    @property
+    def model_names(self) -> list[str]:
+        names = [m["name"] for m in self.run.get("models", [])]
+        return names or list(self.models_block)
+
+    @property
+    def baseline(self) -> str | None:
+        judge = self.run.get("judge") or {}
+        baseline = judge.get("baseline") or (self.run.get("options") or {}).get("baseline")
+        if baseline is None:
+            for entry in (self.summary.get("pairwise") or {}).values():
+                return str(entry.get("baseline"))
+        return str(baseline) if baseline is not None else None
+
+    @property
+    def candidates(self) -> list[str]:
+        """Models under test: every model but the baseline (all of them without one)."""
+        baseline = self.baseline
+        return [name for name in self.model_names if name != baseline] or self.model_names
+
+    def metric_names(self) -> list[str]:
+        names: dict[str, None] = {}
+        for block in self.models_block.values():
+            names.update(dict.fromkeys(block.get("metrics") or {}))
+        return list(names)
+
+    def figure(self, name: str) -> Figure | None:
+        if name in FIGURES:
+            return FIGURES[name]
+        if name in self.metric_names():
+            return Figure(name, f"reference metric {name}", "score", metric_reader(name))
+        return None
+
+    def default_models(self, figure: Figure) -> list[str]:
+        if figure.per_candidate:
+            return list(self.summary.get("pairwise") or {})
+        return self.candidates
+
+    def read(self, figure: Figure, model: str, tag: str | None = None) -> Reading:
+        return figure.read(self, model, tag)
+
+
+def format_value(value: float | None, kind: Kind) -> str:
+    if value is None:
+        return "-"
+    if kind == "fraction":
+        return f"{100 * value:.1f}%"
+    if kind == "seconds":
+        return f"{value:.2f}s"
+    if kind == "money":
+        return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"
+    return f"{value:.4g}"

@@ -1,0 +1,123 @@
+"""The `cost` block of summary.json: what each model costs per request, per 1,000 requests and per
+month, and when a fine-tune's training cost is paid back by cheaper requests than the baseline's.
+
+Prices come from the shared price table (`harness.pricing`: built-in OpenAI prices, fine-tuned
+rates for `ft:` ids, overridable with $HARNESS_PRICES) and from the suite's `cost.prices`, which
+win. Token counts are this run's means per answered request. Everything is read from run.json
+(the suite's `cost:` settings as the run recorded them) and summary.json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.pricing import PriceTable, load_price_table
+
+PER_TOKENS = 1_000_000
+
+
+def _mean_tokens(block: dict[str, Any]) -> tuple[float, float] | None:
+    answered = int(block.get("answered") or 0)
+    prompt, completion = int(block.get("prompt_tokens") or 0), int(block.get("completion_tokens") or 0)
+    if not answered or not (prompt or completion):
+        return None
+    return prompt / answered, completion / answered
+
+
+def _rates(name: str, entry: dict[str, Any], settings: dict[str, Any], table: PriceTable) -> tuple[float, float, str] | str:
+    """(input per 1M, output per 1M, what it was priced as), or why there is no price."""
+    override = (settings.get("prices") or {}).get(name) or (settings.get("prices") or {}).get(entry.get("spec"))
+    if override:
+        return float(override["input"]), float(override["output"]), "the suite's cost.prices"
+    spec = str(entry.get("spec") or name)
+    quote = table.resolve(spec)
+    if quote is None or quote.input_per_1m is None or quote.output_per_1m is None:
+        return f"no price for '{spec}': add it under cost.prices in the suite"
+    label = f"{quote.entry} (fine-tuned)" if quote.fine_tuned else quote.entry
+    return quote.input_per_1m, quote.output_per_1m, label
+
+
+def _training_cost(settings: dict[str, Any], candidate: dict[str, Any] | None, table: PriceTable) -> float | None:
+    if settings.get("training_cost") is not None:
+        return float(settings["training_cost"])
+    tokens = settings.get("training_tokens")
+    if tokens is None or candidate is None:
+        return None
+    return table.training_cost(str(candidate.get("spec") or ""), float(tokens), float(settings.get("epochs") or 1))
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.2f} {currency}" if value >= 1 else f"{value:.4f} {currency}"
+
+
+def break_even(candidate: str, baseline: str, models: dict[str, Any], training: float | None, monthly: int | None,
+               currency: str) -> dict[str, Any] | None:
+    """When the candidate's cheaper requests repay its training cost, against the baseline."""
+    mine, theirs = models.get(candidate) or {}, models.get(baseline) or {}
+    if mine.get("per_request") is None or theirs.get("per_request") is None:
+        return None
+    saving = theirs["per_request"] - mine["per_request"]
+    result: dict[str, Any] = {"candidate": candidate, "baseline": baseline, "training_cost": training,
+                              "saving_per_request": saving, "requests": None, "months": None}
+    if saving <= 0:
+        result["text"] = (f"{candidate} costs {_money(-saving * 1000, currency)} more per 1,000 requests than {baseline}: "
+                          "no break-even on inference cost")
+        return result
+    if training is None:
+        result["text"] = (f"{candidate} saves {_money(saving * 1000, currency)} per 1,000 requests against {baseline}; "
+                          "set cost.training_cost (or training_tokens) for the break-even")
+        return result
+    requests = training / saving
+    result["requests"] = requests
+    text = f"{candidate} repays its {_money(training, currency)} training after {requests:,.0f} requests"
+    if monthly:
+        result["months"] = requests / monthly
+        text += f" ({requests / monthly:.1f} months at {monthly:,} requests a month)"
+    result["text"] = text + f" against {baseline}"
+    return result
+
+
+def cost_block(run: dict[str, Any], summary: dict[str, Any], table: PriceTable | None = None) -> dict[str, Any]:
+    """The `cost` block for summary.json."""
+    settings: dict[str, Any] = dict(run.get("cost") or {})
+    table = table or load_price_table()
+    currency = table.currency
+    monthly = settings.get("monthly_requests")
+    entries = {m["name"]: m for m in run.get("models", [])}
+    models: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, block in (summary.get("models") or {}).items():
+        tokens = _mean_tokens(block)
+        if tokens is None:
+            models[name] = {"missing": "no token counts (saved predictions carry none)"}
+            continue
+        rates = _rates(name, entries.get(name) or {"spec": name}, settings, table)
+        if isinstance(rates, str):
+            models[name] = {"missing": rates, "mean_prompt_tokens": tokens[0], "mean_completion_tokens": tokens[1]}
+            notes.append(rates)
+            continue
+        input_rate, output_rate, priced_as = rates
+        per_request = (tokens[0] * input_rate + tokens[1] * output_rate) / PER_TOKENS
+        answered = int(block.get("answered") or 0)
+        models[name] = {
+            "priced_as": priced_as,
+            "input_per_1m": input_rate,
+            "output_per_1m": output_rate,
+            "mean_prompt_tokens": tokens[0],
+            "mean_completion_tokens": tokens[1],
+            "per_request": per_request,
+            "run": per_request * answered,
+            "per_1k_requests": per_request * 1000,
+            "monthly": per_request * monthly if monthly else None,
+        }
+    judge = run.get("judge") or {}
+    baseline = judge.get("baseline") or (run.get("options") or {}).get("baseline")
+    result: dict[str, Any] = {"currency": currency, "price_table_as_of": table.as_of, "monthly_requests": monthly,
+                              "models": models, "break_even": None, "notes": notes}
+    if baseline in models:
+        candidates = [name for name in models if name != baseline]
+        if candidates:
+            candidate = candidates[0]
+            training = _training_cost(settings, entries.get(candidate), table)
+            result["break_even"] = break_even(candidate, baseline, models, training, monthly, currency)
+    return result

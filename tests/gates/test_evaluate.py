@@ -1,0 +1,128 @@
+"""Gates evaluated over summary.json figures: bounds, minimum valid judgments, scope, failures."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from harness.errors import UsageError
+from harness.gates.evaluate import evaluate_gates, parse_gates
+from harness.gates.figures import RunFigures
+
+
+def pairwise(n: int, items: int, win_rate: float, lower: float, high: float) -> dict[str, Any]:
+    return {"baseline": "base", "n": n, "items": items, "win_rate": win_rate, "lower_bound": lower,
+            "ci": {"low": lower - 0.05, "high": high, "confidence": 0.95},
+            "by_tag": {"billing": {"n": 4, "items": 4, "win_rate": 0.25, "lower_bound": 0.0,
+                                   "ci": {"low": 0.0, "high": 0.6}}}}
+
+
+def model_block(passed: int, answered: int, errors: int = 0, **extra: Any) -> dict[str, Any]:
+    return {"results": answered + errors, "answered": answered, "passed": passed, "failed": answered - passed,
+            "errors": errors, "pass_rate": passed / answered, "error_rate": errors / (answered + errors),
+            "latency_p50_s": 0.4, "latency_p95_s": 1.5,
+            "by_tag": {"billing": {"answered": 4, "passed": 1, "errors": 0, "results": 4, "pass_rate": 0.25,
+                                   "error_rate": 0.0}}, **extra}
+
+
+def figures(**summary: Any) -> RunFigures:
+    base = {"models": {"tuned": model_block(9, 10, metrics={"rougeL": {"value": 0.42, "ci": {"low": 0.38, "high": 0.47},
+                                                                         "n": 10}}),
+                       "base": model_block(5, 10, errors=2)},
+            "pairwise": {"tuned": pairwise(10, 10, 0.75, 0.62, 0.9)}}
+    base.update(summary)
+    run = {"models": [{"name": "tuned"}, {"name": "base"}], "judge": {"baseline": "base"}}
+    return RunFigures(base, run)
+
+
+def evaluate(*texts: str, ctx: RunFigures | None = None) -> list[Any]:
+    return evaluate_gates(parse_gates(list(texts)), ctx or figures())
+
+
+def one_sided_wilson(successes: int, n: int) -> tuple[float, float]:
+    """Hand formula: Wilson score interval with z = 1.6449 (one-sided 95 %)."""
+    z = 1.6448536269514722
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_win_rate_uses_the_one_sided_lower_bound_by_default() -> None:
+    [row] = evaluate("win_rate >= 0.7")
+    assert (row.model, row.bound, row.value, row.point, row.passed) == ("tuned", "95% lower bound", 0.62, 0.75, False)
+    assert row.figure == "win_rate (tuned vs base)" and "point 75.0%" in row.note and "n=10/10" in row.note
+    [row] = evaluate("win_rate >= 0.6")
+    assert row.passed
+
+
+def test_point_opts_out_of_the_bound() -> None:
+    [row] = evaluate("win_rate.point >= 0.7")
+    assert (row.bound, row.value, row.passed) == ("point estimate", 0.75, True)
+
+
+def test_upper_comparisons_use_the_upper_bound() -> None:
+    [row] = evaluate("win_rate <= 0.85")
+    assert (row.bound, row.value, row.passed) == ("95% upper bound", 0.9, False)
+
+
+def test_too_few_valid_judgments_fail_the_gate() -> None:
+    ctx = figures(pairwise={"tuned": pairwise(7, 10, 0.9, 0.8, 0.95)})
+    [row] = evaluate("win_rate >= 0.5", ctx=ctx)
+    assert not row.passed and row.note == "only 7/10 items judged validly (70% < 80%)"
+    [row] = evaluate("win_rate[min_valid=0.7] >= 0.5", ctx=ctx)
+    assert row.passed
+    [row] = evaluate("win_rate[min_valid=8] >= 0.5", ctx=ctx)
+    assert not row.passed and row.note == "only 7 valid judgments (< 8)"
+    # exactly 80 % is enough
+    [row] = evaluate("win_rate >= 0.5", ctx=figures(pairwise={"tuned": pairwise(8, 10, 0.9, 0.8, 0.95)}))
+    assert row.passed
+
+
+def test_pass_rate_bounds_are_one_sided_wilson() -> None:
+    low, high = one_sided_wilson(9, 10)
+    [point, lower, upper] = evaluate("pass_rate[tuned] >= 0.8", "pass_rate[tuned].lower >= 0.6", "pass_rate[tuned].upper < 1")
+    assert (point.value, point.passed) == (0.9, True)
+    assert lower.value == pytest.approx(low, abs=1e-9) and lower.passed
+    assert upper.value == pytest.approx(high, abs=1e-9) and upper.passed
+
+
+def test_a_gate_without_a_model_applies_to_every_candidate() -> None:
+    rows = evaluate("pass_rate >= 0.8")
+    assert [row.model for row in rows] == ["tuned"]  # base is the baseline
+    no_baseline = RunFigures(figures().summary | {"pairwise": {}}, {"models": [{"name": "tuned"}, {"name": "base"}]})
+    rows = evaluate("pass_rate >= 0.8", ctx=no_baseline)
+    assert [(row.model, row.passed) for row in rows] == [("tuned", True), ("base", False)]
+
+
+def test_tag_scope_and_other_figures() -> None:
+    rows = evaluate("pass_rate[tuned, tag=billing] >= 0.5", "win_rate.point[tag=billing] >= 0.5", "error_rate[base] <= 0.1",
+                    "latency_p95[tuned] <= 2", "rougeL[tuned] >= 0.4", "rougeL[tuned].lower >= 0.4")
+    assert [(row.value, row.passed) for row in rows] == [
+        (0.25, False), (0.25, False), (pytest.approx(2 / 12), False), (1.5, True), (0.42, True), (0.38, False)]
+    assert rows[0].figure == "pass_rate (tuned, tag billing)"
+
+
+def test_missing_figures_fail_closed_with_the_reason() -> None:
+    ctx = figures(pairwise={})
+    [row] = evaluate("win_rate >= 0.5", ctx=ctx)
+    assert not row.passed and row.note == "no pairwise comparison in this run (give --baseline and a judge)"
+    [row] = evaluate("rubric[tuned] >= 5")
+    assert not row.passed and row.note == "no rubric grades for 'tuned' in this run"
+    [row] = evaluate("cost_per_1k[tuned] <= 1")
+    assert not row.passed and "no cost" in row.note
+    [row] = evaluate("latency_p95[tuned, tag=billing] <= 1")
+    assert not row.passed and row.note == "latency is not broken down by tag"
+
+
+def test_unknown_figures_and_models_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match=r"unknown figure 'bleu' in this run \(known: pass_rate, .*, rougeL\)"):
+        evaluate("bleu >= 20")
+    with pytest.raises(UsageError, match="model 'other' is not in this run"):
+        evaluate("pass_rate[other] >= 0.5")
+    with pytest.raises(UsageError, match="--gate 'pass_rate >': expected a number"):
+        parse_gates(["pass_rate >"])
+    with pytest.raises(UsageError, match="win_rate is a fraction"):
+        parse_gates(["win_rate >= 70"])
