@@ -85,10 +85,31 @@ def locate_base(model: ResolvedModel, options: HFOptions) -> BaseCheckpoint:
             "nor a downloaded hub model, and HF_HUB_OFFLINE is set"
         )
     if snapshot is None:  # transformers downloads it when the model first loads
+        _confirm_on_hub(model.name, given, path, options.revision)
         return BaseCheckpoint(given, given, None, options.revision, is_hub=True)
     # Load the cached snapshot itself: no network round trip, and the fingerprint names its commit.
     _require_model_dir(model.name, given, snapshot)
     return BaseCheckpoint(given, str(snapshot), snapshot, options.revision, is_hub=True)
+
+
+def _confirm_on_hub(model_name: str, given: str, path: Path, revision: str | None) -> None:
+    """One quick request to the hub for a model not downloaded yet: a typo or no network fails
+    here in a second instead of after the loader's retries, a minute into the run."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
+    where = f"model '{model_name}': '{given}' is not a local directory (looked at {path})"
+    try:
+        HfApi().model_info(given, revision=revision, timeout=10)
+    except GatedRepoError:
+        raise UsageError(f"{where}; the hub model is gated: accept its terms, then log in (hf auth login or HF_TOKEN)") from None
+    except RepositoryNotFoundError:
+        raise UsageError(f"{where} nor a model on the Hugging Face hub (if it is private: log in, or set HF_TOKEN)") from None
+    except RevisionNotFoundError:
+        raise UsageError(f"{where}, and the hub model has no revision '{revision}'") from None
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"{where}, and the Hugging Face hub could not be reached to download it: {reason}") from None
 
 
 def _require_model_dir(model_name: str, given: str, path: Path) -> None:

@@ -70,3 +70,61 @@ print(sorted(name for name in ("torch", "transformers", "peft", "safetensors") i
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _online_hub(monkeypatch: pytest.MonkeyPatch, outcome: Exception | None) -> list[str]:
+    """Hub access allowed, with the hub's answer to model_info scripted (nothing leaves the machine)."""
+    from huggingface_hub import HfApi, constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    asked: list[str] = []
+
+    def model_info(self: object, repo_id: str, **kwargs: object) -> object:
+        asked.append(repo_id)
+        if outcome is not None:
+            raise outcome
+        return object()
+
+    monkeypatch.setattr(HfApi, "model_info", model_info)
+    return asked
+
+
+def _hub_error(kind: str) -> Exception:
+    """An instance of huggingface_hub's error class `kind`, without the HTTP response its __init__ wants."""
+    from huggingface_hub import errors
+
+    cls = getattr(errors, kind)
+    error: Exception = cls.__new__(cls)
+    Exception.__init__(error, "404 Client Error")
+    return error
+
+
+@pytest.mark.parametrize(
+    ("outcome", "ending"),
+    [
+        ("RepositoryNotFoundError", " nor a model on the Hugging Face hub (if it is private: log in, or set HF_TOKEN)"),
+        ("GatedRepoError", "; the hub model is gated: accept its terms, then log in (hf auth login or HF_TOKEN)"),
+        ("RevisionNotFoundError", ", and the hub model has no revision 'v9'"),
+        (OSError("[Errno -2] Name or service not known"),
+         ", and the Hugging Face hub could not be reached to download it: [Errno -2] Name or service not known"),
+    ],
+)
+def test_a_hub_id_not_downloaded_is_confirmed_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outcome: str | Exception, ending: str
+) -> None:
+    from harness.errors import UsageError
+
+    asked = _online_hub(monkeypatch, _hub_error(outcome) if isinstance(outcome, str) else outcome)
+    with pytest.raises(UsageError) as caught:
+        build(resolved("hf:acme/typo-lm", name="m", base_dir=tmp_path, options={"revision": "v9"}))
+    assert caught.value.message == f"model 'm': 'acme/typo-lm' is not a local directory (looked at {tmp_path / 'acme/typo-lm'})" + ending
+    assert asked == ["acme/typo-lm"]
+
+
+def test_a_hub_model_the_hub_knows_is_left_to_the_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _online_hub(monkeypatch, None)
+    (built,) = build(resolved("hf:acme/new-lm", name="m", base_dir=tmp_path))
+    assert asked == ["acme/new-lm"]
+    assert built.fingerprint.startswith("hf:hub:acme/new-lm@main;")
+    asyncio.run(built.aclose())
