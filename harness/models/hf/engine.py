@@ -184,12 +184,11 @@ class SharedBase:
         if eos is None:
             eos = tokenizer.eos_token_id
         self._eos_ids = [] if eos is None else ([eos] if isinstance(eos, int) else list(eos))
-        pad = tokenizer.pad_token_id
-        if pad is None:
+        if tokenizer.pad_token_id is None:  # common for causal LMs: pad with EOS, as generate() does
             if not self._eos_ids:
                 raise LoadError(f"the tokenizer of '{shown}' has neither a padding nor an end-of-sequence token")
-            pad = self._eos_ids[0]
-        self._pad_id = int(pad)
+            tokenizer.pad_token = tokenizer.convert_ids_to_tokens(self._eos_ids[0])
+        self._pad_id = int(tokenizer.pad_token_id)
         self.tokenizer, self.model = tokenizer, model
 
     def _attach_adapters(self, model: Any) -> Any:

@@ -268,3 +268,18 @@ def test_a_conversation_the_template_refuses_fails_alone(tiny: TinyModels) -> No
     assert refused.error is not None and refused.error.kind == "bad_request"
     assert refused.error.message == "the prompt template failed: System role not supported"
     assert answered.error is None and answered.output is not None
+
+
+def test_a_tokenizer_without_padding_token_pads_with_eos(tiny: TinyModels, tmp_path: Path) -> None:
+    import json
+
+    folder = shutil.copytree(tiny.base, tmp_path / "no-pad")
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    del config["pad_token"]
+    config_path.write_text(json.dumps(config))
+    (batched,) = build(resolved(f"hf:{folder}", options={"batch_size": 4}))
+    (single,) = build(resolved(f"hf:{folder}", options={"batch_size": 1}))
+    outputs = _outputs(_generate(batched, _requests()))
+    assert outputs == _outputs(_generate(single, _requests()))
+    assert len(set(outputs)) > 3
