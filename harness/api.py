@@ -143,6 +143,17 @@ async def _generate(
             await adapter.aclose()
 
 
+def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> None:
+    """One `warning:` line when the suite's own `training_data` contains some of its cases."""
+    declared = suite.spec.training_data if suite.spec is not None else []
+    if declared:
+        from harness.data.contamination import run_warning
+
+        warning = run_warning(suite.path, declared, cases, suite.name)
+        if warning:
+            console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
 def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, console: Console | None = None) -> RunOutcome:
     """Run a suite end to end and write its run directory.
 
@@ -160,6 +171,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     if not cases:
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
     models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
+    _warn_contamination(loaded, cases, console)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
     gate_texts = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
     scoring = ScoringStage.prepare(loaded)  # before anything is sent: a metric that cannot load fails now

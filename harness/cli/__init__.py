@@ -27,6 +27,7 @@ COMMANDS = [
     "harness.cli.diff:diff",
     "harness.cli.history:history",
     "harness.cli.judge:judge",
+    "harness.cli.data:data",
 ]
 
 _debug = False

@@ -276,6 +276,17 @@ class SuiteFile(StrictModel):
     judge: JudgeConfig | None = Field(default=None, description="LLM-as-judge settings.")
     gates: list[str] = Field(default_factory=list, description="Gate expressions deciding the exit code.")
     cost: CostConfig | None = Field(default=None, description="Cost projection: monthly volume, prices, training cost.")
+    training_data: list[str] = Field(
+        default_factory=list,
+        description="Fine-tuning data the models under test were trained on (a path or a list, relative to the "
+        "suite); `harness run` warns when cases appear in it, `harness data contamination` checks against it.",
+    )
+
+    @field_validator("training_data", mode="before")
+    @classmethod
+    def _one_or_more_paths(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
 
     @field_validator("metrics", mode="before")
     @classmethod

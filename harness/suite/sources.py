@@ -9,7 +9,7 @@ field mapping. Rows are streamed, so `harness data` can reuse `iter_records` on 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,17 +42,29 @@ class Record:
 MAX_REPORTED_PROBLEMS = 20
 
 
-def iter_records(path: Path, fmt: str, shown: str) -> Iterator[Record | Diagnostic]:
-    """Stream a file's records; malformed ones come out as diagnostics, not exceptions."""
+def iter_records(
+    path: Path, fmt: str, shown: str, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[Record | Diagnostic]:
+    """Stream a file's records; malformed ones come out as diagnostics, not exceptions.
+
+    `on_bytes`, when given, is called with the number of bytes consumed as reading goes on
+    (per line for JSONL, once for JSON arrays and CSV), to drive a progress bar.
+    """
     if fmt == "csv":
         yield from _iter_csv(path, shown)
+        if on_bytes is not None:
+            on_bytes(path.stat().st_size)
         return
     if path.suffix.lower() == ".json":
+        if on_bytes is not None:
+            on_bytes(path.stat().st_size)
         yield from _iter_json_array(path, shown)
         return
     with path.open("rb") as handle:
         row = 0
         for line_no, raw in enumerate(handle, start=1):
+            if on_bytes is not None:
+                on_bytes(len(raw))
             if not raw.strip():
                 continue
             row += 1
