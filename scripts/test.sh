@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: set up .venv with the dev extra, then run the whole test suite.
+# The README's test command: set up .venv with the dev and local extras, then run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev
+bash scripts/setup.sh dev,local
 # The HTML report tests drive Debian's chromium through Playwright (Playwright cannot download
 # its own browsers here). Install it when missing, quietly; CI runs this as root on a fresh machine.
 if [ ! -x /usr/bin/chromium ]; then
