@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,7 @@ class RunOutcome:
     models: list[ResolvedModel]
     warnings: list[str] = field(default_factory=list)
     gates: list[GateOutcome] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run
 
     @property
     def gates_passed(self) -> bool:
@@ -162,6 +164,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     """
     options = options or RunOptions()
     console = console or Console(stderr=True)
+    clock = _PhaseClock()
     if options.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     if options.concurrency < 1:
@@ -193,6 +196,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         finally:
             reader.close()
 
+    clock.lap("prepare_s")
     run_dir = create_run_dir(options.output_dir, loaded.name)
     run_info: dict[str, Any] = {
         "harness_version": __version__,
@@ -229,6 +233,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             else None
         ),
         "environment": environment(),
+        "timings": clock.timings,
     }
     write_json(run_dir / RUN_FILE, run_info)
 
@@ -253,11 +258,13 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise
     finally:
         records = sink.close()
+        clock.lap("generate_s")
         try:
             if status != "interrupted":  # Ctrl-C stops now; the answers are cached for a rerun
                 scoring.score(records)
         except RunError as exc:  # an `evaluate` module failed on the outputs
             status, failure = "aborted", failure or exc
+        clock.lap("score_s")
         write_jsonl(run_dir / RESULTS_FILE, records)
         summary = summarize(records, [m.name for m in models])
         scoring.add_to_summary(summary, records)
@@ -275,12 +282,28 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             )
         else:
             close_unused(judge_adapter)
+        clock.lap("judge_s")
+        write_json(run_dir / RUN_FILE, run_info)
     gates = _report(run_dir, options, failure)
+    clock.lap("report_s")
     if failure is not None:
         failure.run_dir = run_dir  # type: ignore[attr-defined]
         raise failure
     summary = _load_run(run_dir).summary or summary
-    return RunOutcome(run_dir, status, summary, records, models, _warnings(records), gates)
+    return RunOutcome(run_dir, status, summary, records, models, _warnings(records), gates, clock.timings)
+
+
+class _PhaseClock:
+    """Wall-clock seconds per phase, shared with run.json so a slow run shows where time went."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = round(now - self._last, 4)
+        self._last = now
 
 
 def _cost_settings(suite: Suite, options: RunOptions) -> dict[str, Any]:
