@@ -176,7 +176,9 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
     _warn_contamination(loaded, cases, console)
     settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
-    gate_texts = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
+    gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
+    for warning in gate_warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     scoring = ScoringStage.prepare(loaded)  # before anything is sent: a metric that cannot load fails now
     adapters = build_adapters(models, settings)
     judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None

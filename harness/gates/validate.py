@@ -71,11 +71,13 @@ def suite_metric_figures(metrics: Sequence[object]) -> list[str] | None:
 
 
 def gates_for_run(suite_gates: Sequence[str], cli_gates: Sequence[str], metrics: Sequence[object],
-                  model_names: Sequence[str]) -> list[str]:
-    """The gate texts a run records: the suite's then the CLI's, checked before anything is sent.
+                  model_names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The gate texts a run records (the suite's, then the CLI's), checked before anything is sent,
+    and warnings about suite gates left out.
 
-    Raises UsageError for a --gate that does not parse or names an unknown figure, and for any
-    gate naming a model the run does not have.
+    A suite gate on a model this run does not include (say `pass_rate[tuned]` in a run of another
+    `--model`) does not apply and is left out with a warning. A `--gate` that does not parse,
+    names an unknown figure or a model the run does not have raises UsageError: it was asked for.
     """
     from harness.errors import UsageError
     from harness.gates.evaluate import parse_gates
@@ -86,7 +88,15 @@ def gates_for_run(suite_gates: Sequence[str], cli_gates: Sequence[str], metrics:
         problem = check_gate(gate, known)
         if problem:
             raise UsageError(f"--gate '{gate.text}': {problem}")
-    for gate in [*parse_gates(list(suite_gates), origin="gate"), *parsed]:
         if gate.model is not None and gate.model not in model_names:
-            raise UsageError(f"gate '{gate.text}': model '{gate.model}' is not in this run (models: {', '.join(model_names)})")
-    return [*suite_gates, *cli_gates]
+            raise UsageError(
+                f"--gate '{gate.text}': model '{gate.model}' is not in this run (models: {', '.join(model_names)})"
+            )
+    kept: list[str] = []
+    warnings: list[str] = []
+    for gate in parse_gates(list(suite_gates), origin="gate"):
+        if gate.model is not None and gate.model not in model_names:
+            warnings.append(f"suite gate '{gate.text}' left out: model '{gate.model}' is not in this run")
+        else:
+            kept.append(gate.text)
+    return [*kept, *cli_gates], warnings
