@@ -90,3 +90,16 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ})
     assert result.stdout.strip() == ""
+
+
+def test_a_closed_output_pipe_is_not_reported_as_a_failed_gate(suite: Path) -> None:
+    # stdout is closed before the command writes: click's broken-pipe path, which exits 1 by itself
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", "validate", *[str(suite)] * 200],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 141
+    assert b"Traceback" not in stderr

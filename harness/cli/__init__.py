@@ -31,6 +31,7 @@ COMMANDS = [
 ]
 
 _debug = False
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -61,6 +62,11 @@ def invoke(call: Callable[[], Any]) -> int:
     """Run a click call, turning every error into its documented exit code and one-line message."""
     try:
         result = call()
+    except SystemExit:
+        # With standalone_mode off, click raises SystemExit only when stdout was closed under
+        # it (`harness ... | head`), and with code 1, which would read as "a gate failed".
+        # Report it the way a shell reports a process stopped by SIGPIPE instead.
+        return EXIT_BROKEN_PIPE
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
