@@ -38,10 +38,14 @@ import click
                    "'pass_rate[tuned] >= 90%', 'latency_p95 <= 2'. Exit 1 when one fails.")
 @click.option("--monthly-requests", type=click.IntRange(min=1), metavar="N",
               help="Requests a month for the cost projection and the fine-tune break-even (default: the suite's cost:).")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Generate hf: models on Ray actors: 'local' starts Ray on this machine; 'auto', 'ray://HEAD:10001' "
+                   "or HOST:PORT attach to a running cluster (needs pip install 'harness[ray]').")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
-        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, quiet: bool) -> int:
+        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, ray_address: str | None,
+        quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
@@ -54,7 +58,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
         progress=not quiet, baseline=baseline, judge=judge, gates=list(gates),
-        monthly_requests=monthly_requests,
+        monthly_requests=monthly_requests, ray=ray_address,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)

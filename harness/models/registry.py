@@ -9,14 +9,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harness.models.base import ModelAdapter
 from harness.models.resolve import ResolvedModel
+
+if TYPE_CHECKING:
+    from harness.models.ray.plan import RayPlan
 
 _KIND_MODULES = {
     "openai": "harness.models.openai_adapter",
     "predictions": "harness.models.predictions",
     "hf": "harness.models.hf",
+    "ray": "harness.models.ray",  # hf: models that generate on Ray actors
 }
 
 
@@ -27,13 +32,20 @@ class AdapterSettings:
     concurrency: int = 32
     timeout: float = 60.0
     max_retries: int = 4
+    ray: RayPlan | None = None  # hf: models it names generate on Ray actors
+
+
+def _kind(model: ResolvedModel, settings: AdapterSettings) -> str:
+    if model.spec.kind == "hf" and settings.ray is not None and model.name in settings.ray.models:
+        return "ray"
+    return model.spec.kind
 
 
 def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -> dict[str, ModelAdapter]:
     """One adapter per model name, in the given order."""
     by_kind: dict[str, list[ResolvedModel]] = {}
     for model in models:
-        by_kind.setdefault(model.spec.kind, []).append(model)
+        by_kind.setdefault(_kind(model, settings), []).append(model)
     built: dict[str, ModelAdapter] = {}
     for kind, group in by_kind.items():
         module = importlib.import_module(_KIND_MODULES[kind])

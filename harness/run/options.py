@@ -31,6 +31,7 @@ class RunOptions:
     monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
+    ray: str | None = None  # --ray ADDRESS: hf: models generate on Ray actors (local, auto, ray://HEAD:10001, HOST:PORT)
 
 
 @dataclass

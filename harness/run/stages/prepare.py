@@ -7,6 +7,7 @@ is a UsageError or SuiteError (exit 2) and nothing has been sent yet.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from harness.errors import UsageError
 from harness.gates.validate import gates_for_run
 from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.ray.plan import plan_ray
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
@@ -48,21 +50,25 @@ class PrepareStage:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
         models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
         _warn_contamination(loaded, cases, console)
+        ray_plan, ray_warnings = plan_ray(
+            loaded.spec.engine if loaded.spec else None, models, options.ray, console, options.progress
+        )
         settings = AdapterSettings(
             concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
-        for warning in gate_warnings:
+        for warning in [*ray_warnings, *gate_warnings]:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
-        adapters = build_adapters(models, settings)
-        judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
-
-        work = build_work(cases, models, options.repeat)
         try:
-            budget = ErrorBudget.parse(options.max_errors, len(work))
+            budget = ErrorBudget.parse(options.max_errors, len(cases) * len(models) * options.repeat)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
+        # Last, as it may start Ray actors: everything cheap has been checked by now.
+        adapters = build_adapters(models, replace(settings, ray=ray_plan))
+
+        work = build_work(cases, models, options.repeat)
         cache_path = (options.cache_dir or default_cache_dir()) / "cache.sqlite" if options.use_cache else None
         cached: dict[str, GenerationResponse] = {}
         if cache_path is not None:
@@ -101,6 +107,7 @@ class PrepareStage:
                 "max_retries": options.max_retries,
                 "baseline": options.baseline,
                 "judge": options.judge,
+                "ray": options.ray,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
@@ -109,6 +116,7 @@ class PrepareStage:
                 if judge_plan is not None and judge_adapter is not None
                 else None
             ),
+            "ray": ray_plan.info if ray_plan is not None else None,
             "environment": environment(),
             "timings": clock.timings,
         }
