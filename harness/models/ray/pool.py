@@ -257,7 +257,7 @@ class ActorPool:
             return
         self._released = True
         alive = [slot for slot in self.slots if slot.alive]
-        if alive and self._queue is not None:
+        if alive:
             try:
                 stats = await asyncio.wait_for(
                     asyncio.gather(*(slot.handle.stats.remote() for slot in alive), return_exceptions=True), 10
