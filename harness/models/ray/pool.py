@@ -133,13 +133,17 @@ class ActorPool:
         if not requests:
             return []
         self._start()
-        plan = await self._run(_PLAN, model, requests)
+        plan = await self._submit(_PLAN, model, requests)
         responses: list[GenerationResponse | None] = [None] * len(requests)
         for index, response in plan.answered.items():
             responses[index] = response
-        outputs = await asyncio.gather(
-            *(self._run(_GENERATE, model, [requests[i] for i in batch]) for batch in plan.batches)
-        )
+        jobs = [self._submit(_GENERATE, model, [requests[i] for i in batch]) for batch in plan.batches]
+        try:
+            outputs = await asyncio.gather(*jobs)
+        except BaseException:  # a batch failed or the run was cancelled: drop the rest from the queue
+            for job in jobs:
+                job.cancel()
+            raise
         for batch, answered in zip(plan.batches, outputs, strict=True):
             for index, response in zip(batch, answered, strict=True):
                 responses[index] = response
@@ -152,12 +156,14 @@ class ActorPool:
         self._queue = asyncio.PriorityQueue()
         self._drivers = [asyncio.ensure_future(self._drive(slot)) for slot in self.slots if slot.alive]
 
-    async def _run(self, method: str, model: str, requests: list[GenerationRequest]) -> Any:
+    def _submit(self, method: str, model: str, requests: list[GenerationRequest]) -> asyncio.Future[Any]:
+        """Queue a job; its future holds the actor's answer."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self._failure is not None:
-            raise self._failure
-        job = _Job(method, model, requests, asyncio.get_running_loop().create_future())
-        self._put(job, method)
-        return await job.future
+            future.set_exception(self._failure)
+        else:
+            self._put(_Job(method, model, requests, future), method)
+        return future
 
     def _put(self, job: _Job, priority: str) -> None:
         assert self._queue is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import threading
@@ -230,3 +231,17 @@ def test_a_path_missing_on_a_node_is_reported_with_the_node(ray_instance: Any, t
         capsys.readouterr().err,
     )
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_weights_that_fail_to_load_on_an_actor_are_exit_3_with_the_node(ray_instance: Any, tiny: TinyModels, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    broken = shutil.copytree(tiny.base, tmp_path / "broken")
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    suite = write_suite(tmp_path / "ray.yaml", tiny, TWO_ACTORS,
+                        extra_models=f"  broken: {{spec: 'hf:{broken}', options: {{batch_size: 2}}}}")
+    assert _harness("run", str(suite), "-m", "broken", "-o", str(tmp_path / "out"), "-q") == 3
+    error, partial = capsys.readouterr().err.splitlines()
+    assert error.startswith(f"error: model 'broken': could not load base model '{broken}': ")
+    assert re.search(r" \(on Ray node .+ \([\d.]+\)\)$", error)
+    assert partial == f"Partial results: {run_dir_of(tmp_path / 'out')}"
