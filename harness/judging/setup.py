@@ -95,6 +95,7 @@ def plan_models(
         "pairwise": pairwise_on,
         "rubric": config.template("rubric") is not None and any(applies("rubric", c) for c in cases),
         "closed_qa": config.template("closed_qa") is not None and any(applies("closed_qa", c) for c in cases),
+        "label": config.label is not None,
     }
     if not any(wanted.values()):
         raise UsageError(
