@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from harness.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, bootstrap_distribution, resample_counts
+from harness.stats.bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    Interval,
+    bootstrap_distribution,
+    resample_counts,
+)
 
 PENALTY = 1e-4
 ANCHOR_SCORE = 1000.0
@@ -78,12 +84,14 @@ def tally(first: ArrayLike, second: ArrayLike, score: ArrayLike, prompt: ArrayLi
     low, high = np.where(swap, b, a), np.where(swap, a, b)
     oriented = np.where(swap, 1.0 - s, s)
     pair_codes, pair_index = np.unique(low * models + high, return_inverse=True)
-    pairs = np.stack([pair_codes // models, pair_codes % models], axis=1).astype(np.intp)
+    pairs: NDArray[np.intp] = np.stack([pair_codes // models, pair_codes % models], axis=1).astype(np.intp)
     prompts = int(p.max()) + 1
     cells = p * len(pairs) + pair_index
     size = prompts * len(pairs)
-    scores = np.bincount(cells, weights=oriented, minlength=size).reshape(prompts, len(pairs))
-    counts = np.bincount(cells, minlength=size).astype(np.float64).reshape(prompts, len(pairs))
+    scores: NDArray[np.float64] = (
+        np.bincount(cells, weights=oriented, minlength=size).astype(np.float64).reshape(prompts, len(pairs))
+    )
+    counts: NDArray[np.float64] = np.bincount(cells, minlength=size).astype(np.float64).reshape(prompts, len(pairs))
     return Tallies(models, pairs, scores, counts)
 
 
@@ -152,7 +160,8 @@ def fit_batch(
     def objective(t: NDArray[np.float64], s: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
         d = t @ incidence.T
         value: NDArray[np.float64] = (s * np.logaddexp(0.0, -d) + (n - s) * np.logaddexp(0.0, d)).sum(axis=1)
-        return value + 0.5 * penalty * (t * t).sum(axis=1)
+        value += 0.5 * penalty * (t * t).sum(axis=1)
+        return value
 
     active = np.arange(r)
     for _ in range(_MAX_NEWTON):
@@ -195,7 +204,8 @@ def bootstrap_strengths(
         weights = resample_counts(indices, prompts)
         return fit_batch(weights @ tallies.scores, weights @ tallies.counts, incidence, start, penalty)
 
-    return bootstrap_distribution(prompts, statistic, resamples, seed)
+    draws: NDArray[np.float64] = bootstrap_distribution(prompts, statistic, resamples, seed)
+    return draws
 
 
 def ranks(strengths: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -258,6 +268,12 @@ class Ranking:
     penalty: float
 
 
+def _rank_quantile(ranks_drawn: NDArray[np.intp], level: float) -> int:
+    """The smallest rank r with P(rank <= r) >= level over the resamples: `rank_upper` at 0.95 is the
+    worst rank the bootstrap allows, so `rank <= 1` holds at it when the model is first in 95 % of resamples."""
+    return int(np.quantile(ranks_drawn, level, method="inverted_cdf"))
+
+
 def _interval(values: NDArray[np.float64], confidence: float) -> Interval:
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(values, [alpha, 1.0 - alpha])
@@ -305,9 +321,9 @@ def rank_models(
             win_rate_lower=float(np.quantile(win, 1.0 - confidence)),
             win_rate_upper=float(np.quantile(win, confidence)),
             rank=int(point_ranks[index]),
-            rank_range=(int(np.quantile(column, alpha, method="lower")), int(np.quantile(column, 1 - alpha, method="higher"))),
-            rank_lower=int(np.quantile(column, 1.0 - confidence, method="lower")),
-            rank_upper=int(np.quantile(column, confidence, method="higher")),
+            rank_range=(_rank_quantile(column, alpha), _rank_quantile(column, 1.0 - alpha)),
+            rank_lower=_rank_quantile(column, 1.0 - confidence),
+            rank_upper=_rank_quantile(column, confidence),
         ))
     ratings.sort(key=lambda rating: (rating.rank, -rating.strength, rating.model))
     return Ranking(names[anchor], ratings, tallies.scores.shape[0], int(tallies.counts.sum()), resamples, seed,
