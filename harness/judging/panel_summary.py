@@ -6,7 +6,9 @@ Per kind of judgment (pairwise, rubric, closed_qa, label), over the items the ju
   win rate and position bias (share of decisive single-order verdicts for the first answer);
 - pairwise Cohen's κ between every two judges (items both judged validly) and Fleiss' κ over
   the items every judge judged validly;
-- `most_disagreeing`: the judge with the lowest agreement with the panel (None when all tie).
+- `most_disagreeing`: the panel's outlier, the judge whose verdicts agree least with the other
+  judges' (lowest mean Cohen's κ against each of them); with two judges, whose agreement is
+  symmetric, the one whose own two orders disagree more often; None when nothing tells them apart.
 
 A pairwise item's category is its verdict from the first model's side (win, loss, tie); a
 grade's is its label (pass/fail, yes/no, the chosen label) or its score.
@@ -78,16 +80,37 @@ def _agreement(kind: str, lines: Sequence[Line], judges: Sequence[str]) -> dict[
         "judges": per_judge,
         "pairs": pairs,
         "fleiss_kappa": {"n": len(complete_items), "kappa": fleiss_kappa(complete_items) if complete_items else None},
-        "most_disagreeing": _most_disagreeing(per_judge),
+        "most_disagreeing": _most_disagreeing(per_judge, pairs),
     }
 
 
-def _most_disagreeing(per_judge: dict[str, Any]) -> str | None:
-    rated = {name: e["agreement_with_panel"] for name, e in per_judge.items() if e["agreement_with_panel"] is not None}
-    if len(rated) < 2 or len(set(rated.values())) == 1:
+def _most_disagreeing(per_judge: dict[str, Any], pairs: list[dict[str, Any]]) -> str | None:
+    """The judge whose verdicts agree least with the other judges' (lowest mean Cohen's κ against
+    each of them; raw agreement where κ is undefined). Between two judges agreement is symmetric,
+    so the tie goes to the judge whose own two orders disagree more often (pairwise only)."""
+    if len(per_judge) < 2:
         return None
-    lowest = min(rated.values())
-    return min(name for name, value in rated.items() if value == lowest)
+    scores: dict[str, float] = {}
+    for name in per_judge:
+        mine = [pair for pair in pairs if name in pair["judges"]]
+        values = [pair["cohens_kappa"] if pair["cohens_kappa"] is not None else pair["agreement"] for pair in mine]
+        known = [float(v) for v in values if v is not None]
+        if known:
+            scores[name] = sum(known) / len(known)
+    if not scores:
+        return None
+    lowest = min(scores.values())
+    tied = sorted(name for name, value in scores.items() if value <= lowest + 1e-12)
+    if len(tied) == 1:
+        return tied[0]
+    consistency = {
+        name: (per_judge[name].get("position_bias") or {}).get("consistency") for name in tied
+    }
+    rated = {name: value for name, value in consistency.items() if value is not None}
+    if len(rated) < len(tied) or len(set(rated.values())) == 1:
+        return None
+    least = min(rated.values())
+    return min(name for name, value in rated.items() if value == least)
 
 
 def panel_summary(lines: Sequence[Line]) -> dict[str, Any] | None:
