@@ -121,6 +121,10 @@ def evaluate_rules(rules: Sequence[Rule], run: RunFigures, past: PastRuns) -> li
             models = [rule.gate.model]
         else:
             models = run.default_models(figure)
+        if not models:
+            why = "no pairwise comparison in this run (give --baseline and a judge)" if figure.per_candidate else "no models"
+            results.append(RuleResult(rule.name, rule.text, None, "broken", f"{rule.figure} has no value: {why}",
+                                      retrain=rule.retrain))
         for model in models:
             results.append(_evaluate(rule, model, run, past))
     return results
