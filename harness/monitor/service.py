@@ -96,7 +96,7 @@ class Iteration:
 
 class Monitor:
     def __init__(self, suite: Suite, options: MonitorOptions, out: Log, err: Log) -> None:
-        from harness.judging.setup import plan_models
+        from harness.run.planning import plan_models
 
         self.suite = suite
         self.options = options

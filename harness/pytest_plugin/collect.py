@@ -29,7 +29,7 @@ class GateFailed(AssertionError):
 
 
 def _plan(path: Path, config: pytest.Config) -> SuitePlan:
-    from harness.judging.setup import plan_models
+    from harness.run.planning import plan_models
     from harness.suite.loader import load_suite
 
     suite = load_suite(path)
