@@ -27,7 +27,9 @@ def make_runner(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...,
         loaded: Suite
         if isinstance(suite, (str, Path)):
             path = Path(suite)
-            loaded = load_suite(path if path.is_absolute() else test_dir / path if not path.is_file() else path)
+            if not path.is_absolute() and not path.is_file():
+                path = test_dir / path  # relative to the test file, like the case lists' paths
+            loaded = load_suite(path)
         else:
             name = f"{request.node.name}".replace("/", "-")[:60] or "harness_run"
             file = tmp_path / f"harness-run-{next(_counter)}.yaml"
