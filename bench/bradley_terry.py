@@ -7,7 +7,8 @@ Prints per design: the battles, the time to tally, fit and bootstrap (`rank_mode
 layer), the same from judgments.jsonl lines (`ranking_summary`, what a run does), and how far
 the batched warm-started Newton fits are from scipy's fits of the same resamples (with what
 scipy alone would take for every resample). `--coverage N` adds a simulation: N tournaments
-with known strengths, and how often each 95 % interval holds the true win rate vs the baseline.
+with known strengths (and 20 % ties), and how often each 95 % interval (and one-sided lower
+bound) holds the win rate vs the baseline that the fit estimates on unlimited data.
 """
 
 from __future__ import annotations
@@ -87,13 +88,24 @@ def benchmark(models: int, prompts: int, resamples: int) -> None:
         )
 
 
+def population_win_rates(models: int, design: str, strengths: NDArray[np.float64], tie_share: float = 0.2) -> NDArray[np.float64]:
+    """The win rates vs the baseline the fit estimates: BT fitted to the expected outcomes of the
+    simulation (a tie, scored 1/2, with probability tie_share, else a BT draw), at a million battles a pair."""
+    first, second, _, _ = tournament(models, 1, design, np.random.default_rng(0), strengths)
+    expected = tie_share * 0.5 + (1 - tie_share) / (1.0 + np.exp(strengths[second] - strengths[first]))
+    tallies = tally(first, second, expected, np.zeros_like(first), models)
+    theta = _fit_one(tallies.scores[0] * 1e6, tallies.counts[0] * 1e6, tallies.incidence, PENALTY)
+    result: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(theta - theta[0])))
+    return result
+
+
 def coverage(simulations: int, models: int = 5, prompts: int = 100, resamples: int = 2000) -> None:
     """Share of 95 % intervals (and one-sided 95 % lower bounds) that hold the true win rate vs the baseline."""
     rng = np.random.default_rng(1)
     strengths = np.array([0.0, 0.4, -0.3, 0.8, 0.1])[:models]
-    truth = 1.0 / (1.0 + np.exp(-strengths))  # ties are symmetric, so the BT win rate vs the baseline is this
     names = [f"m{i}" for i in range(models)]
     for design in ("star", "round_robin"):
+        truth = population_win_rates(models, design, strengths)
         held = np.zeros(models - 1)
         above = np.zeros(models - 1)
         started = time.perf_counter()
