@@ -191,3 +191,13 @@ def test_bad_battles_are_refused() -> None:
         tally([0], [1], [1.5], [0], 2)
     with pytest.raises(ValueError):
         tally([], [], [], [], 2)
+
+
+def test_rank_bound_is_the_smallest_rank_reached_with_the_confidence() -> None:
+    from harness.stats.bradley_terry import _rank_quantile
+
+    first_in_95 = np.array([1] * 1900 + [2] * 100)
+    assert _rank_quantile(first_in_95, 0.95) == 1  # first in exactly 95 % of resamples: `rank <= 1` holds
+    first_in_less = np.array([1] * 1899 + [2] * 101)
+    assert _rank_quantile(first_in_less, 0.95) == 2
+    assert _rank_quantile(np.array([3] * 60 + [2] * 1940), 0.05) == 2
