@@ -3,7 +3,8 @@
 Per kind of judgment (pairwise, rubric, closed_qa, label), over the items the judges saw:
 - per judge: valid verdicts, invalid ones, agreement with the panel's verdict (share of items
   where both are valid and equal) and Cohen's κ against it; for pairwise also the judge's own
-  win rate and position bias (share of decisive single-order verdicts for the first answer);
+  win rate (candidates vs the baseline, pooled; per candidate in the `pairwise` block) and its
+  position bias (share of decisive single-order verdicts for the first answer);
 - pairwise Cohen's κ between every two judges (items both judged validly) and Fleiss' κ over
   the items every judge judged validly;
 - `most_disagreeing`: the panel's outlier, the judge whose verdicts agree least with the other
@@ -53,7 +54,9 @@ def _agreement(kind: str, lines: Sequence[Line], judges: Sequence[str]) -> dict[
             "kappa_with_panel": cohens_kappa([a for a, _ in both], [b for _, b in both]),
         }
         if kind == "pairwise":
-            scores = [float(v["score"]) for v in verdicts if v.get("outcome") in _VALID_PAIRWISE]
+            # its win rate pools the candidates' items vs the baseline (round-robin battles have no baseline side)
+            scores = [float(v["score"]) for v, line in zip(verdicts, seen, strict=True)
+                      if v.get("outcome") in _VALID_PAIRWISE and line.get("versus_baseline", True)]
             picks = [o["slot"] == "first" for v in verdicts for o in v.get("orders") or [] if o.get("slot") in ("first", "second")]
             judged = [v for v in verdicts if len(v.get("orders") or []) == 2 and v.get("outcome") in _VALID_PAIRWISE]
             agreeing = sum(1 for v in judged if v["orders"][0]["winner"] == v["orders"][1]["winner"])

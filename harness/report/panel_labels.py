@@ -66,7 +66,7 @@ def print_panel(summary: dict[str, Any], console: Console) -> None:
         title_justify="left",
     )
     table.add_column("judge", overflow="fold")
-    for column in ("valid", "invalid", "own win rate", "picked first", "orders agree", "agrees with panel"):
+    for column in ("valid", "invalid", "own win rate vs baseline", "picked first", "orders agree", "agrees with panel"):
         table.add_column(column, justify="right")
     for row in panel_rows(panel):
         name = f"{row['judge']} [yellow](outlier)[/]" if row["outlier"] else row["judge"]
@@ -132,7 +132,7 @@ def markdown_lines(summary: dict[str, Any], cell: Any) -> list[str]:
     panel = summary.get("panel")
     if panel:
         lines += [f"### Judge panel ({cell(panel.get('aggregate'))}, quorum {panel.get('quorum')})", "",
-                  "| judge | valid | own win rate | picked first | agrees with panel |", "|---|---|---|---|---|"]
+                  "| judge | valid | own win rate vs baseline | picked first | agrees with panel |", "|---|---|---|---|---|"]
         for row in panel_rows(panel):
             name = cell(row["judge"]) + (" (disagrees most)" if row["outlier"] else "")
             lines.append(f"| {name} | {row['n']} | {row['win_rate']} | {row['first']} | {row['agreement']} |")
