@@ -78,6 +78,8 @@ class RunOptions:
     monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
+    allow_stale: bool = False  # `run:` models: use recorded answers to cases that changed since
+    allow_other_suite: bool = False  # `run:` models: accept a recording made from a suite of another name
 
 
 @dataclass
@@ -97,7 +99,7 @@ class RunOutcome:
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
-    return {
+    entry = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
@@ -106,6 +108,11 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
         "fingerprint": adapter.fingerprint,
         "generation": model.generation.request_dict(),
     }
+    describe = getattr(adapter, "describe", None)
+    if callable(describe):  # `run:` models: which recording they read
+        entry["recorded"] = describe()
+        entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
+    return entry
 
 
 def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
@@ -116,16 +123,29 @@ def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) 
             item.key = request_key(adapter.fingerprint, item.request)
 
 
-def _warnings(records: list[dict[str, Any]]) -> list[str]:
-    missing: dict[str, list[str]] = {}
+_ERROR_WARNINGS = {
+    "missing_prediction": "cases have no prediction or recorded answer",
+    "stale": "cases changed since the run recorded them (stale: not judged; --allow-stale uses them)",
+}
+
+
+def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) -> list[str]:
+    """Cases a model had no answer for (saved predictions, recorded runs), by id."""
+    found: dict[tuple[str, str], list[str]] = {}
     for record in records:
         error = record.get("error")
-        if error and error["kind"] == "missing_prediction":
-            missing.setdefault(record["model"], []).append(record["case_id"])
+        if error and error["kind"] in _ERROR_WARNINGS:
+            ids = found.setdefault((record["model"], error["kind"]), [])
+            if record["case_id"] not in ids:
+                ids.append(record["case_id"])
     lines = []
-    for model, ids in missing.items():
+    for (model, kind), ids in found.items():
         shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-        lines.append(f"model '{model}': {len(ids)} cases have no prediction ({shown}); counted as errors")
+        lines.append(f"model '{model}': {len(ids)} {_ERROR_WARNINGS[kind]} ({shown}); counted as errors")
+    for adapter in adapters.values():
+        extra = getattr(adapter, "warnings", None)
+        if callable(extra):
+            lines.extend(extra())
     return lines
 
 
@@ -175,7 +195,10 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
     models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
     _warn_contamination(loaded, cases, console)
-    settings = AdapterSettings(concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries)
+    settings = AdapterSettings(
+        concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries, suite_name=loaded.name,
+        allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
+    )
     gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
     for warning in gate_warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
@@ -226,6 +249,8 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
             "max_retries": options.max_retries,
             "baseline": options.baseline,
             "judge": options.judge,
+            "allow_stale": options.allow_stale,
+            "allow_other_suite": options.allow_other_suite,
         },
         "gates": gate_texts,
         "cost": _cost_settings(loaded, options),
@@ -292,7 +317,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
         failure.run_dir = run_dir  # type: ignore[attr-defined]
         raise failure
     summary = _load_run(run_dir).summary or summary
-    return RunOutcome(run_dir, status, summary, records, models, _warnings(records), gates, clock.timings)
+    return RunOutcome(run_dir, status, summary, records, models, _warnings(records, adapters), gates, clock.timings)
 
 
 class _PhaseClock:

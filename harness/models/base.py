@@ -1,6 +1,7 @@
 """The adapter protocol and the request/response types that cross it.
 
-Every model kind (OpenAI-compatible endpoint, local Hugging Face model, saved predictions)
+Every model kind (OpenAI-compatible endpoint, local Hugging Face model, saved predictions,
+answers recorded in an earlier run)
 implements `ModelAdapter`. The runner hands an adapter batches of at most
 `capabilities.max_batch_size` requests and keeps at most `capabilities.max_concurrency`
 batches in flight, so an HTTP adapter (batch 1, many in flight) and a local model
@@ -69,6 +70,7 @@ ErrorKind = Literal[
     "not_found",
     "invalid_response",
     "missing_prediction",
+    "stale",
     "generation",
     "other",
 ]
