@@ -199,11 +199,11 @@ def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -
         run = loaded[path]
         entry = run.model_entry(model.spec.recorded_model, model.spec.target, model.name)
         recorded_suite = run.suite_name
-        if settings.suite_name is not None and recorded_suite is not None and recorded_suite != settings.suite_name:
-            if not settings.allow_other_suite:
-                raise UsageError(
-                    f"model '{model.name}': run '{model.spec.target}' was recorded from suite '{recorded_suite}', "
-                    f"not '{settings.suite_name}'; pick the right run directory, or pass --allow-other-suite"
-                )
+        other = settings.suite_name is not None and recorded_suite is not None and recorded_suite != settings.suite_name
+        if other and not settings.allow_other_suite:
+            raise UsageError(
+                f"model '{model.name}': run '{model.spec.target}' was recorded from suite '{recorded_suite}', "
+                f"not '{settings.suite_name}'; pick the right run directory, or pass --allow-other-suite"
+            )
         adapters.append(RecordedRunAdapter(model, run, entry, settings.allow_stale))
     return adapters
