@@ -112,7 +112,7 @@ def test_cases_missing_from_the_recording_are_errors_named_by_id(
 
     assert judge_against(recording, suite) == 0
     err = capsys.readouterr().err
-    assert "1 cases have no prediction or recorded answer (q7); counted as errors" in err
+    assert "1 cases are not in the recorded run (q7); counted as errors" in err
     run_dir = only_run(tmp_path / "reports")
     assert judgments(run_dir)["q7"]["outcome"] == "skipped"
     records = [orjson.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
