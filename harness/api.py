@@ -17,6 +17,7 @@ from harness.report.csv_report import flat_row
 from harness.run.context import RunContext
 from harness.run.options import RunOptions, RunOutcome
 from harness.run.pipeline import Stage, run_pipeline
+from harness.run.rejudge import RejudgeOptions, prepare_rejudge
 from harness.run.stages import GenerateStage, JudgeStage, PrepareStage, ReportStage, ScoreStage
 from harness.run.store import RunData
 from harness.run.store import load_run as _load_run
@@ -25,7 +26,7 @@ from harness.suite.loader import Suite
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RunOptions", "RunOutcome", "load_results", "load_run", "run_suite"]
+__all__ = ["RejudgeOptions", "RunOptions", "RunOutcome", "load_results", "load_run", "rejudge_run", "run_suite"]
 
 
 def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, console: Console | None = None) -> RunOutcome:
@@ -46,6 +47,18 @@ def default_stages(ctx: RunContext) -> list[Stage]:
         stages.append(JudgeStage())
     stages.append(ReportStage())
     return stages
+
+
+def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, console: Console | None = None) -> RunOutcome:
+    """Judge a finished run again (another judge, template or baseline) without generating anything.
+
+    Writes a new run directory beside the original (or under `options.output_dir`) whose run.json
+    links to it. Raises like `run_suite`.
+    """
+    ctx = prepare_rejudge(run_dir, options or RejudgeOptions(), console or Console(stderr=True))
+    # The models are `run:` models: the generate stage reads their recorded answers and sends nothing.
+    run_pipeline(ctx, [GenerateStage(), ScoreStage(), JudgeStage(), ReportStage()])
+    return ctx.outcome(_warnings(ctx.records, ctx.adapters))
 
 
 def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) -> list[str]:
