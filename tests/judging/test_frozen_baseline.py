@@ -174,3 +174,30 @@ def test_a_recorded_run_cannot_judge(tmp_path: Path, scripted: Scripted, fake_op
                    "--judge", f"run:{recording}", "-q")
     assert code == 2
     assert "is a recorded run; a judge must be a model that generates" in one_error_line(capsys)
+
+
+def test_retiring_a_fine_tune_recipe_with_the_recording_named_in_the_suite(
+    tmp_path: Path, scripted: Scripted, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/frozen-baselines.md: record, name the recording in the suite (a path relative to the
+    suite file), then gate any replacement on its win rate against it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    suite = write_suite(project)
+    assert harness("run", str(suite), "--model", "openai:base", "-q", "-o", str(project / "baselines")) == 0
+    only_run(project / "baselines").rename(project / "baselines" / "ft-final")
+    suite.write_text(
+        SUITE + "models:\n  retired: run:baselines/ft-final\n  replacement: openai:cand\n"
+        "baseline: retired\njudge: {model: openai:judge}\ngates:\n  - win_rate.point[replacement] >= 0.7\n",
+        encoding="utf-8",
+    )
+    fake_openai.reset()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the recording is found relative to the suite, not the current folder
+    assert harness("run", str(suite), "--model", "replacement", "-q", "-o", str(tmp_path / "reports")) == 0
+    assert set(models_asked(fake_openai)) == {"cand", "judge"}
+    assert "PASS" in capsys.readouterr().out
+    assert harness("run", str(suite), "--model", "replacement", "-q", "-o", str(tmp_path / "reports"),
+                   "--gate", "win_rate.point[replacement] >= 0.8") == 1  # 75 %: not yet good enough
