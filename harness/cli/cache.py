@@ -29,8 +29,10 @@ def _size(count: int) -> str:
 
 
 def _age(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(0, int(seconds))}s"
     if seconds < 3600:
-        return f"{max(0, int(seconds // 60))}m"
+        return f"{int(seconds // 60)}m"
     if seconds < 86400:
         return f"{int(seconds // 3600)}h"
     return f"{int(seconds // 86400)}d"

@@ -76,8 +76,9 @@ def parse_spec(text: str) -> ModelSpec:
             raise UsageError(f"model spec '{spec}' names no file: use predictions:<file.jsonl>")
         return ModelSpec(spec, "predictions", rest)
     if sep and prefix == "run":
-        # `#` separates the model; a run directory's own name never holds one (see run/store.slug).
-        path, hash_sign, model = rest.rpartition("#") if "#" in rest else (rest, "", "")
+        # The first `#` separates the model, which may hold more (a model that was itself `run:...#m`);
+        # run directories are named without one (run/store.slug).
+        path, hash_sign, model = rest.partition("#")
         if not path or (hash_sign and not model):
             raise UsageError(f"model spec '{spec}': expected run:<run-dir> or run:<run-dir>#<model>")
         return ModelSpec(spec, "run", path, recorded_model=model or None)

@@ -209,3 +209,21 @@ def test_a_run_without_a_judge_needs_one(
                    "--baseline", "openai:base", "-q") == 0
     assert {b["model"] for b in fake_openai.requests} == {"judge"}
     assert "75.0%" in capsys.readouterr().out
+
+
+def test_a_run_against_a_recorded_baseline_can_be_judged_again(
+    tmp_path: Path, judges: TwoJudges, fake_openai: FakeOpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The re-run's models are `run:RUN#<name>`, and here a name is itself `run:...#openai:base`."""
+    suite = write_suite(tmp_path)
+    assert harness("run", str(suite), "--model", "openai:base", "-q", "-o", str(tmp_path / "recordings")) == 0
+    (recording,) = [p for p in (tmp_path / "recordings").iterdir() if p.is_dir()]
+    assert harness("run", str(suite), "--model", "openai:cand", "--baseline", f"run:{recording}#openai:base",
+                   "--judge", "openai:judge", "-q", "-o", str(tmp_path / "reports")) == 0
+    (original,) = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    fake_openai.reset()
+    assert harness("judge", str(original), "--judge", "openai:judge2", "-q") == 0
+    assert {b["model"] for b in fake_openai.requests} == {"judge2"}
+    judged = lines(newest_other(original), "judgments.jsonl")
+    assert {line["baseline"] for line in judged} == {f"run:{recording}#openai:base"}
+    assert sum(line["outcome"] == "win" for line in judged) == 1  # judge2 prefers the poor answers: q5 only

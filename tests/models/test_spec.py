@@ -33,9 +33,9 @@ def test_other_kinds() -> None:
     run = parse_spec("run:reports/base-2026-11-30#ft-support")
     assert (run.kind, run.target, run.recorded_model) == ("run", "reports/base-2026-11-30", "ft-support")
     assert parse_spec("run:reports/x").recorded_model is None
-    # the model may itself be a spec; the last `#` separates it from the directory
-    assert parse_spec("run:odd#dir/run-1#openai:base").target == "odd#dir/run-1"
-    assert parse_spec("run:odd#dir/run-1#openai:base").recorded_model == "openai:base"
+    # the first `#` separates the directory; the model may hold more (it was itself a run: model)
+    nested = parse_spec("run:reports/rerun-1#run:reports/base-1#openai:base")
+    assert (nested.target, nested.recorded_model) == ("reports/rerun-1", "run:reports/base-1#openai:base")
 
 
 @pytest.mark.parametrize(

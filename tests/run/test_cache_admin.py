@@ -340,3 +340,34 @@ def test_a_judged_run_after_export_and_import_into_an_empty_cache_makes_no_reque
     assert harness(*args) == 0
     assert fake_openai.request_count == 0
     assert "75.0%" in capsys.readouterr().out
+
+
+def workflow_step(name: str) -> str:
+    import yaml
+
+    workflow = yaml.safe_load((Path(__file__).parents[2] / "examples" / "github-actions.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["eval"]["steps"] if s.get("name") == name]
+    return str(step["run"])
+
+
+def test_the_example_workflow_carries_the_cache_from_one_runner_to_the_next(tmp_path: Path) -> None:
+    """examples/github-actions.yml's import and export steps, run as written on two fresh "runners"."""
+    import os
+
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def step(name: str, runner: Path) -> None:
+        done = subprocess.run(["bash", "-e", "-c", workflow_step(name)], cwd=workspace, capture_output=True, text=True,
+                              env={**env, "HARNESS_CACHE_DIR": str(runner)}, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    first, second = tmp_path / "runner-1", tmp_path / "runner-2"
+    step("Import the cache", first)  # nothing restored yet: a no-op
+    fill(cache_file(first), "responses", A, [1, 2], "a")
+    fill(cache_file(first), "responses", AB, [45], "old")  # pruned before the export
+    step("Export the cache", first)
+    assert (workspace / "harness-cache.sqlite").is_file()
+    step("Import the cache", second)
+    assert keys(cache_file(second), "responses") == {"a0", "a1"}
