@@ -237,7 +237,11 @@ def export_cache(path: Path, target: Path) -> TransferResult:
                 copy.executemany(f"INSERT INTO {EXPORT_TABLE} VALUES (?, ?)", sorted(meta.items()))
                 for table, kind in TABLES.items():
                     entries[kind] = int(copy.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-                copy.execute("VACUUM")
+                # Rewriting the copy costs several times the backup itself: only when much of it is free
+                # pages (the cache's pruned entries, the tables dropped above).
+                free = int(copy.execute("PRAGMA freelist_count").fetchone()[0])
+                if free > int(copy.execute("PRAGMA page_count").fetchone()[0]) // 10:
+                    copy.execute("VACUUM")
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
