@@ -227,3 +227,19 @@ def test_a_run_against_a_recorded_baseline_can_be_judged_again(
     judged = lines(newest_other(original), "judgments.jsonl")
     assert {line["baseline"] for line in judged} == {f"run:{recording}#openai:base"}
     assert sum(line["outcome"] == "win" for line in judged) == 1  # judge2 prefers the poor answers: q5 only
+
+
+def test_rejudge_from_python(tmp_path: Path, judges: TwoJudges, fake_openai: FakeOpenAIServer) -> None:
+    import io
+
+    from rich.console import Console
+
+    from harness import rejudge_run
+    from harness.api import RejudgeOptions
+
+    original = original_run(tmp_path, fake_openai)
+    outcome = rejudge_run(original, RejudgeOptions(judge="openai:judge2", output_dir=tmp_path / "again", progress=False),
+                          Console(file=io.StringIO()))
+    assert outcome.run_dir.parent == tmp_path / "again" and outcome.status == "complete"
+    assert outcome.summary["pairwise"]["openai:cand"]["win_rate"] == 0.25
+    assert {b["model"] for b in fake_openai.requests} == {"judge2"}
