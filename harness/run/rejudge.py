@@ -127,10 +127,15 @@ def prepare_rejudge(run_dir: str | Path, options: RejudgeOptions, console: Conso
     if baseline is not None and baseline not in names:
         from harness.models.spec import parse_spec
 
-        if parse_spec(baseline).kind not in _RECORDED_KINDS:
+        try:
+            kind: str | None = parse_spec(baseline).kind
+        except UsageError:
+            kind = None
+        if kind not in _RECORDED_KINDS:
+            why = "a judge-only re-run generates nothing" if kind is not None else "not a model of the run"
             raise UsageError(
-                f"--baseline {baseline}: a judge-only re-run generates nothing; use a model of the run "
-                f"({', '.join(names)}) or recorded answers (run:RUN-DIR#MODEL, predictions:FILE)"
+                f"--baseline {baseline}: {why}; use a model of the run ({', '.join(names)}) "
+                "or recorded answers (run:RUN-DIR#MODEL, predictions:FILE)"
             )
     original_gates = [g for g in original.run.get("gates") or [] if g not in loaded.gates]
     run_options = RunOptions(

@@ -182,6 +182,10 @@ def test_bad_reruns_are_one_line_exit_2_and_send_nothing(
     assert "is not a run directory" in one_error_line(capsys)
     assert harness("judge", "rerun", str(original), "--suite", suite, "--baseline", "openai:other") == 2
     assert "a judge-only re-run generates nothing" in one_error_line(capsys)
+    assert harness("judge", "rerun", str(original), "--suite", suite, "--baseline", "bse") == 2
+    assert "--baseline bse: not a model of the run; use a model of the run (openai:cand, openai:base)" in (
+        one_error_line(capsys)
+    )
     assert harness("judge", "rerun", str(original), "--suite", suite, "--template", "pairwize=x") == 2
     assert "--template 'pairwize=x': expected KIND=TEMPLATE" in one_error_line(capsys)
     assert harness("judge", "rerun", str(original), "--suite", suite, "--judge", f"run:{original}#openai:cand") == 2
