@@ -56,12 +56,16 @@ def file_bytes(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def _errors(path: Path, doing: str) -> Iterator[None]:
-    """SQLite failures as one line naming the file (a full disk or a lock held too long: exit 3)."""
+def _errors(doing: str) -> Iterator[None]:
+    """SQLite and file-system failures as one line saying what failed on which files (a full disk,
+    a read-only folder, a lock held too long: exit 3)."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        raise RunError(f"cache {path}: {doing} failed: {exc}") from None
+        raise RunError(f"{doing} failed: {exc}") from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise RunError(f"{doing} failed: {where}{exc.strerror or exc}") from None
 
 
 def _tables(db: sqlite3.Connection, schema: str = "main") -> set[str]:
@@ -102,7 +106,7 @@ def cache_info(path: Path) -> CacheInfo:
     if not path.is_file():
         return CacheInfo(path, 0)
     info = CacheInfo(path, file_bytes(path))
-    with _errors(path, "reading"), contextlib.closing(_read_only(path)) as db:
+    with _errors(f"reading the cache {path}"), contextlib.closing(_read_only(path)) as db:
         present = _tables(db)
         for table, kind in TABLES.items():
             if table not in present:
@@ -181,7 +185,8 @@ def prune(
         values.extend(patterns)
     condition = " AND ".join(where) or "1"
     compacted = False
-    with _errors(path, "pruning"), contextlib.closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
+    with _errors(f"pruning the cache {path}"), \
+            contextlib.closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
         present = _tables(db)
         for table, kind in TABLES.items():
             if kind not in removed or table not in present:
@@ -217,14 +222,13 @@ def export_cache(path: Path, target: Path) -> TransferResult:
     `target` and renamed into place, so `target` is never half-written.
     """
     temporary = target.with_name(target.name + ".tmp")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary.unlink(missing_ok=True)
     entries: dict[str, int] = {}
     try:
-        with _errors(target, "writing the export"):
+        with _errors(f"exporting the cache {path} to {target}"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary.unlink(missing_ok=True)
             if path.is_file():
-                with _errors(path, "reading"), contextlib.closing(_read_only(path)) as source, \
-                        contextlib.closing(sqlite3.connect(temporary)) as copy:
+                with contextlib.closing(_read_only(path)) as source, contextlib.closing(sqlite3.connect(temporary)) as copy:
                     source.backup(copy)
             for table in TABLES:  # an empty or partial cache still exports every table
                 ResponseCache(temporary, table).close()
@@ -242,9 +246,11 @@ def export_cache(path: Path, target: Path) -> TransferResult:
                 free = int(copy.execute("PRAGMA freelist_count").fetchone()[0])
                 if free > int(copy.execute("PRAGMA page_count").fetchone()[0]) // 10:
                     copy.execute("VACUUM")
-        os.replace(temporary, target)
+            os.replace(temporary, target)
     finally:
-        temporary.unlink(missing_ok=True)
+        for leftover in (temporary, *(Path(f"{temporary}-{end}") for end in ("wal", "shm", "journal"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
     return TransferResult(target, entries, size_bytes=target.stat().st_size)
 
 
@@ -290,12 +296,13 @@ def import_cache(path: Path, source: Path) -> TransferResult:
     Safe while a run uses the cache: rows go in short transactions of a few thousand.
     """
     _check_export(source)
-    for table in TABLES:
-        ResponseCache(path, table).close()  # the cache's own schema, WAL mode included
+    with _errors(f"importing {source} into the cache {path}"):
+        for table in TABLES:
+            ResponseCache(path, table).close()  # the cache's own schema, WAL mode included
     added: dict[str, int] = {}
     kept: dict[str, int] = {}
-    connect = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=30, isolation_level=None)
-    with _errors(path, "importing"), contextlib.closing(connect) as db:
+    with _errors(f"importing {source} into the cache {path}"), \
+            contextlib.closing(sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=30, isolation_level=None)) as db:
         db.execute("ATTACH DATABASE ? AS incoming", (f"{source.resolve().as_uri()}?mode=ro",))
         try:
             for table, kind in TABLES.items():

@@ -201,3 +201,17 @@ def test_retiring_a_fine_tune_recipe_with_the_recording_named_in_the_suite(
     assert "PASS" in capsys.readouterr().out
     assert harness("run", str(suite), "--model", "replacement", "-q", "-o", str(tmp_path / "reports"),
                    "--gate", "win_rate.point[replacement] >= 0.8") == 1  # 75 %: not yet good enough
+
+
+def test_monitor_compares_with_a_recorded_run(
+    tmp_path: Path, scripted: Scripted, fake_openai: FakeOpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/monitoring.md: `harness monitor --baseline run:DIR` pins the win rate's baseline."""
+    suite = write_suite(tmp_path)
+    recording = record_baseline(tmp_path, suite, fake_openai)
+    suite.write_text(SUITE + "monitor:\n  rules: ['win_rate >= 80%']\n", encoding="utf-8")
+    code = harness("monitor", str(suite), "--once", "--model", "openai:cand", "--baseline", f"run:{recording}",
+                   "--judge", "openai:judge", "-o", str(tmp_path / "reports"))
+    assert code == 1  # 75 % < 80 %: the rule breaks
+    assert "win_rate >= 80%: win_rate 75.0%, not >= 80.0%" in capsys.readouterr().out
+    assert "base" not in models_asked(fake_openai)

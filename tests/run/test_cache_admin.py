@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -371,3 +372,54 @@ def test_the_example_workflow_carries_the_cache_from_one_runner_to_the_next(tmp_
     assert (workspace / "harness-cache.sqlite").is_file()
     step("Import the cache", second)
     assert keys(cache_file(second), "responses") == {"a0", "a1"}
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs: the honest way to run out of space (needs root; skipped otherwise)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_an_export_to_a_full_disk_is_one_line_exit_3_and_leaves_nothing_behind(
+    isolated_environment: Path, full_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = ResponseCache(cache_file(isolated_environment))
+    cache.put_many((f"k{i}", A, GenerationResponse("z" * 1000)) for i in range(3000))  # about 3 MB
+    cache.close()
+    target = full_disk / "export.sqlite"
+    assert harness("cache", "export", str(target)) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"to {target} failed: database or disk is full" in err[0], err
+    assert list(full_disk.iterdir()) == []
+
+
+def test_import_into_a_read_only_folder_is_one_line_exit_3(cache_path: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(locked)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip("cannot mount a read-only tmpfs here")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+    try:
+        target = tmp_path / "export.sqlite"
+        export_cache(cache_path, target)
+        assert harness("cache", "import", str(target), "--cache-dir", str(locked / "cache")) == 3
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: importing {target} into the cache {locked}"), err
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(locked)], check=False)
