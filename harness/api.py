@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from harness.models.base import ModelAdapter
+from harness.models.base import ModelAdapter, RecordedSource
 from harness.report.csv_report import flat_row
 from harness.run.context import RunContext
 from harness.run.options import RunOptions, RunOutcome
@@ -72,7 +72,7 @@ def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) 
                 ids.append(record["case_id"])
     lines = []
     for (model, kind), ids in found.items():
-        recorded = callable(getattr(adapters.get(model), "describe", None))  # a `run:` model
+        recorded = isinstance(adapters.get(model), RecordedSource)  # a `run:` model
         if kind == "stale":
             what = "cases changed since the run recorded them (stale: not judged; --allow-stale uses them)"
         else:
@@ -80,9 +80,8 @@ def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) 
         shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
         lines.append(f"model '{model}': {len(ids)} {what} ({shown}); counted as errors")
     for adapter in adapters.values():
-        extra = getattr(adapter, "warnings", None)  # `run:` models: stale answers used with --allow-stale
-        if callable(extra):
-            lines.extend(extra())
+        if isinstance(adapter, RecordedSource):  # `run:` models: stale answers used with --allow-stale
+            lines.extend(adapter.warnings())
     return lines
 
 

@@ -139,3 +139,17 @@ class ModelAdapter(Protocol):
     async def aclose(self) -> None:
         """Release connections and memory. Called once, before the event loop ends."""
         ...
+
+
+@runtime_checkable
+class RecordedSource(Protocol):
+    """Optional, for adapters that answer from answers recorded elsewhere (`run:` models): what
+    run.json records about the source, and what the run should say about the answers it used."""
+
+    def describe(self) -> dict[str, Any]:
+        """The `recorded` entry of the model in run.json."""
+        ...
+
+    def warnings(self) -> list[str]:
+        """Lines printed after the run (for example, stale answers used anyway)."""
+        ...

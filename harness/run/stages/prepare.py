@@ -16,7 +16,7 @@ from harness import __version__
 from harness.errors import UsageError
 from harness.gates.validate import gates_for_run
 from harness.metrics.stage import ScoringStage
-from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
@@ -133,9 +133,8 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
         "fingerprint": adapter.fingerprint,
         "generation": model.generation.request_dict(),
     }
-    describe = getattr(adapter, "describe", None)
-    if callable(describe):  # `run:` models: the recording they read
-        entry["recorded"] = describe()
+    if isinstance(adapter, RecordedSource):  # `run:` models: the recording they read
+        entry["recorded"] = adapter.describe()
         entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
     return entry
 
