@@ -16,7 +16,7 @@ from harness import __version__
 from harness.errors import UsageError
 from harness.gates.validate import gates_for_run
 from harness.metrics.stage import ScoringStage
-from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
@@ -49,7 +49,8 @@ class PrepareStage:
         models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
         _warn_contamination(loaded, cases, console)
         settings = AdapterSettings(
-            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries
+            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
+            suite_name=loaded.name, allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in gate_warnings:
@@ -101,6 +102,8 @@ class PrepareStage:
                 "max_retries": options.max_retries,
                 "baseline": options.baseline,
                 "judge": options.judge,
+                "allow_stale": options.allow_stale,
+                "allow_other_suite": options.allow_other_suite,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
@@ -121,7 +124,7 @@ class PrepareStage:
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
@@ -130,6 +133,10 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
         "fingerprint": adapter.fingerprint,
         "generation": model.generation.request_dict(),
     }
+    if isinstance(adapter, RecordedSource):  # `run:` models: the recording they read
+        entry["recorded"] = adapter.describe()
+        entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
+    return entry
 
 
 def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
