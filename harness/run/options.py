@@ -34,6 +34,8 @@ class RunOptions:
     judges: list[str] = field(default_factory=list)  # a panel of judges (--judge repeated); overrides the suite's
     ranking: str | None = None  # baseline | round_robin: which pairs are judged (default: the suite's ranking:)
     max_judge_calls: int | None = None  # refuse a judging plan above this many judge calls
+    allow_stale: bool = False  # `run:` models: use recorded answers to cases that changed since
+    allow_other_suite: bool = False  # `run:` models: accept a recording made from a suite of another name
 
     @property
     def judge_refs(self) -> list[str]:

@@ -145,8 +145,9 @@ def plan_models(
 
 def _resolve_judge(ref: str, suite: Suite, config: JudgeConfig) -> ResolvedModel:
     judge = resolve_model(ref, suite.models, GenerationParams(), suite.directory)
-    if judge.spec.kind == "predictions":
-        raise UsageError(f"judge '{ref}' is a predictions file; a judge must be a model that generates (openai, hf)")
+    if judge.spec.kind in ("predictions", "run"):
+        what = "a predictions file" if judge.spec.kind == "predictions" else "a recorded run"
+        raise UsageError(f"judge '{ref}' is {what}; a judge must be a model that generates (openai, hf)")
     if config.concurrency is not None:
         judge = replace(judge, config=judge.config.model_copy(update={"concurrency": config.concurrency}))
     return judge

@@ -18,7 +18,7 @@ from harness.gates.validate import gates_for_run
 from harness.judging.budget import JudgingBudget, check_limit, plan_budget, print_budget
 from harness.judging.plan import JudgePlan
 from harness.metrics.stage import ScoringStage
-from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
@@ -54,7 +54,8 @@ class PrepareStage:
         judge_budget = _judging_budget(loaded, cases, models, judge_plan, options)
         _warn_contamination(loaded, cases, console)
         settings = AdapterSettings(
-            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries
+            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
+            suite_name=loaded.name, allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in gate_warnings:
@@ -111,6 +112,8 @@ class PrepareStage:
                 "judges": options.judges,
                 "ranking": options.ranking,
                 "max_judge_calls": options.max_judge_calls,
+                "allow_stale": options.allow_stale,
+                "allow_other_suite": options.allow_other_suite,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
@@ -152,7 +155,7 @@ def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budg
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
@@ -161,6 +164,10 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
         "fingerprint": adapter.fingerprint,
         "generation": model.generation.request_dict(),
     }
+    if isinstance(adapter, RecordedSource):  # `run:` models: the recording they read
+        entry["recorded"] = adapter.describe()
+        entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
+    return entry
 
 
 def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
