@@ -316,3 +316,18 @@ def test_label_judge_pass_fail_distribution_and_classification(
     lines = [orjson.loads(raw) for raw in (only_run(tmp_path) / "judgments.jsonl").read_bytes().splitlines()]
     first = next(line for line in lines if line["model"] == "openai:c3" and line["case_id"] == "q5")
     assert (first["kind"], first["label"], first["passed"], first["outcome"]) == ("label", "rude", False, "graded")
+
+
+def test_a_judge_only_rerun_keeps_the_panel_and_the_round_robin(
+    tmp_path: Path, league: League, fake_openai: FakeOpenAIServer
+) -> None:
+    suite = write_suite(tmp_path)
+    original = run_api(suite, models=["openai:c1", "openai:c2"], judges=["openai:j1", "openai:first"],
+                       ranking="round_robin").run_dir
+    fake_openai.reset()
+    assert harness("judge", "rerun", str(original), "-q") == 0
+    assert judge_calls(fake_openai) == {}  # the same panel and pairs: every judgment is in the cache
+    rerun = max((p for p in original.parent.iterdir() if p.is_dir() and p != original), key=lambda p: p.stat().st_mtime_ns)
+    summary = orjson.loads((rerun / "summary.json").read_bytes())
+    assert summary["ranking"]["design"] == "round_robin"
+    assert summary["panel"]["judges"] == ["openai:j1", "openai:first"]
