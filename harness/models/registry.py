@@ -21,6 +21,7 @@ _KIND_MODULES = {
     "openai": "harness.models.openai_adapter",
     "predictions": "harness.models.predictions",
     "hf": "harness.models.hf",
+    "run": "harness.models.recorded",
     "ray": "harness.models.ray",  # hf: models that generate on Ray actors
 }
 
@@ -32,6 +33,9 @@ class AdapterSettings:
     concurrency: int = 32
     timeout: float = 60.0
     max_retries: int = 4
+    suite_name: str | None = None  # the suite being run; `run:` recordings of another suite are refused
+    allow_other_suite: bool = False  # accept `run:` recordings made from a suite of another name
+    allow_stale: bool = False  # `run:` answers to cases whose messages changed since are used anyway
     ray: RayPlan | None = None  # hf: models it names generate on Ray actors
 
 
