@@ -101,7 +101,8 @@ def measure(config: str, suite: Path) -> dict[str, Any]:
         import ray
 
         began = time.perf_counter()
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, namespace="harness")
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+             namespace="harness")
         ray_init_s = time.perf_counter() - began
     from harness.api import RunOptions, run_suite
 

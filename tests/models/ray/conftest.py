@@ -38,7 +38,8 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def ray_instance() -> Iterator[Any]:
     """One local Ray instance with 2 CPUs for the whole module; runs attach to it."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, namespace="harness")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+             namespace="harness")
     try:
         yield ray
     finally:
