@@ -19,7 +19,7 @@ all inside the figures. Configurations:
     ray/2 actors        a local Ray instance, 2 actors of 1 CPU each (one thread each)
 
 CPU time is that of the measuring process and everything it started (Ray's GCS, raylet, workers
-and actors included), read from /proc before Ray stops. "others" is the CPU time the rest of the
+and actors included), read from /proc when the actors have finished and before they are stopped. "others" is the CPU time the rest of the
 machine used meanwhile, in cores: how busy the shared machine was while the figure was taken.
 Rounds interleave the configurations so a change in that load hits all of them alike.
 """
@@ -106,6 +106,20 @@ def measure(config: str, suite: Path) -> dict[str, Any]:
         ray_init_s = time.perf_counter() - began
     from harness.api import RunOptions, run_suite
 
+    # The process tree's CPU is read when the pool stops: its actors are still alive then (a killed
+    # process takes its CPU time with it); what the driver does after that is added from its own.
+    at_stop: list[float] = []
+    if config.startswith("ray"):
+        from harness.models.ray import pool
+
+        stop = pool.ActorPool.stop
+
+        def read_then_stop(self: pool.ActorPool) -> None:
+            at_stop.extend([_tree_cpu_s(os.getpid()), time.process_time()])
+            stop(self)
+
+        pool.ActorPool.stop = read_then_stop  # type: ignore[method-assign]
+
     load_s = [0.0]
     if not config.startswith("ray"):  # time the base load in this process (transformers/peft imports included)
         from harness.models.hf.engine import SharedBase
@@ -124,7 +138,10 @@ def measure(config: str, suite: Path) -> dict[str, Any]:
                          ray="auto" if config.startswith("ray") else None)
     outcome = run_suite(suite, options)
     wall = time.perf_counter() - started
-    cpu = _tree_cpu_s(os.getpid()) - own_before  # before Ray stops: its processes are still in the tree
+    if at_stop:
+        cpu = at_stop[0] + (time.process_time() - at_stop[1]) - own_before
+    else:
+        cpu = _tree_cpu_s(os.getpid()) - own_before
     others = max(0.0, _machine_busy_s() - busy_before - cpu) / wall
     errors = [r["error"] for r in outcome.records if r["error"]]
     if errors:

@@ -49,6 +49,21 @@ class DyingWorker(GenerationWorker):
         os._exit(1)
 
 
+class StaleCopyWorker(GenerationWorker):
+    """The second actor sees other files for `tuned-a`, as on a node with a stale copy of its adapter."""
+
+    def setup(self) -> WorkerReport:
+        import dataclasses
+
+        import ray
+
+        report = super().setup()
+        if ray.get_runtime_context().get_actor_name().endswith("-1"):
+            fingerprints = {**report.fingerprints, "tuned-a": report.fingerprints["tuned-a"] + "-stale"}
+            report = dataclasses.replace(report, fingerprints=fingerprints, hostname="node-b")
+        return report
+
+
 @pytest.fixture
 def worker_class(ray_instance: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run the pool's actors from a test subclass (sent to the workers by value)."""
@@ -245,3 +260,17 @@ def test_weights_that_fail_to_load_on_an_actor_are_exit_3_with_the_node(ray_inst
     assert error.startswith(f"error: model 'broken': could not load base model '{broken}': ")
     assert re.search(r" \(on Ray node .+ \([\d.]+\)\)$", error)
     assert partial == f"Partial results: {run_dir_of(tmp_path / 'out')}"
+
+
+@pytest.mark.slow
+def test_nodes_with_different_files_are_refused(ray_instance: Any, worker_class: Any, tiny: TinyModels, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    worker_class(StaleCopyWorker)
+    suite = write_suite(tmp_path / "ray.yaml", tiny, TWO_ACTORS)
+    assert _harness("run", str(suite), "-o", str(tmp_path / "out"), "-q") == 2
+    assert re.fullmatch(
+        r"error: model 'tuned-a': the model files differ between Ray nodes .+ and node-b \([\d.]+\); give every node the "
+        r"same files \(a shared filesystem, or copies that keep modification times: rsync -a\)\n",
+        capsys.readouterr().err,
+    )
+    assert not (tmp_path / "out").exists()
