@@ -209,7 +209,7 @@ class ActorPool:
                 )
         elif not job.future.done():
             self._put(job, "retry")
-        self.plan.say(f"ray: {self._last_death}; its batch goes to another actor", always=True)
+            self.plan.say(f"ray: {self._last_death}; its batch goes to another actor", always=True)
         if not await self._revive(slot):
             slot.alive = False
             if self.size == 0:
