@@ -28,6 +28,7 @@ COMMANDS = [
     "harness.cli.history:history",
     "harness.cli.judge:judge",
     "harness.cli.data:data",
+    "harness.cli.batch:batch",
 ]
 
 _debug = False

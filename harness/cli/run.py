@@ -38,10 +38,16 @@ import click
                    "'pass_rate[tuned] >= 90%', 'latency_p95 <= 2'. Exit 1 when one fails.")
 @click.option("--monthly-requests", type=click.IntRange(min=1), metavar="N",
               help="Requests a month for the cost projection and the fine-tune break-even (default: the suite's cost:).")
+@click.option("--batch", is_flag=True,
+              help="Send every model's requests and the judge's through the OpenAI Batch API: half price, answers "
+                   "within 24 h. A killed run started again re-attaches to its batches (see `harness batch`).")
+@click.option("--no-pipeline", is_flag=True,
+              help="Judge only once every answer exists (default: an item is judged as soon as its answers do).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
-        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, quiet: bool) -> int:
+        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, batch: bool, no_pipeline: bool,
+        quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
@@ -54,7 +60,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
         progress=not quiet, baseline=baseline, judge=judge, gates=list(gates),
-        monthly_requests=monthly_requests,
+        monthly_requests=monthly_requests, batch=batch, pipeline=not no_pipeline,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)

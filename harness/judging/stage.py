@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome
+from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
@@ -23,10 +23,12 @@ from harness.run.progress import show_progress
 from harness.run.runner import ModelCounters
 from harness.suite.case import Case
 
+GRADINGS = ("rubric", "closed_qa")  # single-answer gradings, judged in this order after the pairwise items
+
 
 async def _call(
     plan: JudgePlan, adapter: ModelAdapter, kind: str, jobs: list[JudgeJob], cache_path: Path | None,
-    console: Console, progress: bool,
+    console: Console, progress: bool, transport: JudgeTransport | None = None,
 ) -> list[JudgeOutcome]:
     if not jobs:
         return []
@@ -34,7 +36,7 @@ async def _call(
     counters = ModelCounters(total=len(jobs))
     caller = JudgeCaller(
         plan.judge.name, adapter, plan.params(template), plan.config.logprobs if kind == "pairwise" else 0,
-        plan.config.max_retries, cache_path, counters,
+        plan.config.max_retries, cache_path, counters, transport,
     )
     async with show_progress({f"judge {plan.judge.name} ({kind})": counters}, console, progress):
         return await caller.run(jobs)
@@ -42,7 +44,7 @@ async def _call(
 
 async def _judge(
     plan: JudgePlan, adapter: ModelAdapter, records: Sequence[dict[str, Any]], cases: Sequence[Case],
-    cache_path: Path | None, console: Console, progress: bool,
+    cache_path: Path | None, console: Console, progress: bool, transport: JudgeTransport | None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
     judge = plan.judge.name
@@ -50,16 +52,17 @@ async def _judge(
     pairwise = plan.templates.get("pairwise")
     if pairwise is not None and plan.baseline is not None:
         items = plan_pairs(plan.candidates, plan.baseline, cases, answers, pairwise)
-        outcomes = iter(await _call(plan, adapter, "pairwise", [j for i in items for j in i.jobs], cache_path, console, progress))
+        outcomes = iter(await _call(plan, adapter, "pairwise", [j for i in items for j in i.jobs], cache_path, console,
+                                    progress, transport))
         for item in items:
             lines.append(pair_line(item, [next(outcomes) for _ in item.jobs], judge, pairwise))
-    for kind in ("rubric", "closed_qa"):
+    for kind in GRADINGS:
         template = plan.templates.get(kind)
         if template is None:
             continue
         grades = plan_grades(plan.models, cases, answers, template)
         outcomes = iter(await _call(plan, adapter, kind, [g.job for g in grades if g.job is not None], cache_path,
-                                    console, progress))
+                                    console, progress, transport))
         for grade in grades:
             lines.append(grade_line(grade, next(outcomes) if grade.job is not None else None, judge, template))
     return lines
@@ -73,14 +76,18 @@ def run_judging(
     cache_path: Path | None,
     console: Console,
     progress: bool = True,
+    transport: JudgeTransport | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when the
-    judge endpoint is unreachable; answers judged by then are in the judge cache."""
+    judge endpoint is unreachable; answers judged by then are in the judge cache. `transport`
+    replaces direct calls of the judge (the Batch API)."""
 
     async def main() -> list[dict[str, Any]]:
         try:
-            return await _judge(plan, adapter, records, cases, cache_path, console, progress)
+            return await _judge(plan, adapter, records, cases, cache_path, console, progress, transport)
         finally:
+            if transport is not None:
+                await transport.close()
             await adapter.aclose()
 
     return asyncio.run(main())

@@ -31,6 +31,8 @@ class RunOptions:
     monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
+    batch: bool = False  # every model that sends requests, and the judge, through the OpenAI Batch API
+    pipeline: bool = True  # judge an item as soon as its answers exist (False: once all generation has ended)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -25,7 +26,8 @@ REFRESH_S = 0.25
 @asynccontextmanager
 async def show_progress(counters: dict[str, ModelCounters], console: Console, enabled: bool) -> AsyncIterator[None]:
     """Poll the counters instead of being called per request: one refresh costs the same
-    whatever the request rate, so progress never shows up in the runner's profile."""
+    whatever the request rate, so progress never shows up in the runner's profile. Counters
+    added to the dict while it runs (batches, pipelined judging) get a line of their own."""
     if not enabled or not counters:
         yield
         return
@@ -41,12 +43,15 @@ async def show_progress(counters: dict[str, ModelCounters], console: Console, en
             console=console,
             auto_refresh=False,
         )
-        tasks = {name: progress.add_task(name, total=c.total, errors="") for name, c in counters.items()}
+        tasks: dict[str, TaskID] = {}
 
         def refresh() -> None:
-            for name, c in counters.items():
+            for name, c in list(counters.items()):
+                if name not in tasks:
+                    tasks[name] = progress.add_task(c.label or name, total=c.total, errors="")
                 errors = f"[red]{c.errors} errors[/]" if c.errors else ""
-                progress.update(tasks[name], completed=c.done, errors=errors)
+                progress.update(tasks[name], completed=c.done, total=c.total, errors=errors,
+                                description=c.label or name)
             progress.refresh()
 
         async def loop() -> None:
@@ -63,17 +68,17 @@ async def show_progress(counters: dict[str, ModelCounters], console: Console, en
                 refresh()
         return
 
-    reported = {name: 0 for name in counters}
+    reported: dict[str, int] = {}
     started = time.monotonic()
 
     def report(final: bool) -> None:
-        for name, c in counters.items():
+        for name, c in list(counters.items()):
             quarter = (4 * c.done) // max(1, c.total)
-            if quarter > reported[name] or (final and c.done and reported[name] < 4):
+            if quarter > reported.get(name, 0) or (final and c.done and reported.get(name, 0) < 4):
                 reported[name] = quarter
                 console.print(
-                    f"{name}: {c.done}/{c.total} done, {c.errors} errors, {time.monotonic() - started:.1f}s",
-                    highlight=False,
+                    f"{c.label or name}: {c.done}/{c.total} done, {c.errors} errors, {time.monotonic() - started:.1f}s",
+                    highlight=False, markup=False,
                 )
 
     async def plain_loop() -> None:

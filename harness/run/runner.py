@@ -29,6 +29,7 @@ class ModelCounters:
     successes: int = 0
     connection_errors: int = 0
     first_error: str | None = None
+    label: str | None = None  # what the progress display shows instead of the name (a batch and its status)
 
 
 @dataclass
@@ -61,9 +62,36 @@ class ErrorBudget:
 
 @dataclass
 class RunState:
+    """Counters by name (one per model, plus any work shown beside it: batches, pipelined judging)
+    as the progress display shows them, and the run's error budget."""
+
     counters: dict[str, ModelCounters]
     budget: ErrorBudget
     fatal: list[str] = field(default_factory=list)
+
+
+def count_result(counters: ModelCounters, budget: ErrorBudget, response: GenerationResponse) -> None:
+    """Count one answered (or failed) request of a model."""
+    counters.done += 1
+    error = response.error
+    if error is None:
+        counters.successes += 1
+        return
+    counters.errors += 1
+    budget.errors += 1
+    if counters.first_error is None:
+        counters.first_error = f"{error.kind}: {error.message}"
+    if error.kind == "connection":
+        counters.connection_errors += 1
+
+
+def check_budget(name: str, counters: ModelCounters, budget: ErrorBudget) -> None:
+    """Raise RunError once more requests have failed than --max-errors allows."""
+    if budget.limit is not None and budget.errors > budget.limit:
+        raise RunError(
+            f"aborted: {budget.errors} requests failed, more than --max-errors allows ({budget.limit}); "
+            f"first error of model '{name}': {counters.first_error}"
+        )
 
 
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -87,28 +115,14 @@ async def _run_model(
         for batch in batches:
             responses = await adapter.generate([item.request for item in batch])
             for item, response in zip(batch, responses, strict=True):
-                counters.done += 1
-                error = response.error
-                if error is None:
-                    counters.successes += 1
-                else:
-                    counters.errors += 1
-                    budget.errors += 1
-                    if counters.first_error is None:
-                        counters.first_error = f"{error.kind}: {error.message}"
-                    if error.kind == "connection":
-                        counters.connection_errors += 1
+                count_result(counters, budget, response)
                 on_result(item, response)
             if counters.successes == 0 and counters.connection_errors >= min(UNREACHABLE_AFTER, counters.total):
                 raise RunError(
                     f"model '{name}': the endpoint is unreachable ({counters.first_error}); "
                     "is the server running, and are OPENAI_BASE_URL / base_url right?"
                 )
-            if budget.limit is not None and budget.errors > budget.limit:
-                raise RunError(
-                    f"aborted: {budget.errors} requests failed, more than --max-errors allows ({budget.limit}); "
-                    f"first error of model '{name}': {counters.first_error}"
-                )
+            check_budget(name, counters, budget)
 
     workers = min(max(1, caps.max_concurrency), max(1, -(-len(items) // max(1, caps.max_batch_size))))
     await gather_or_cancel([worker() for _ in range(workers)])

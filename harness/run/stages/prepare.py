@@ -15,6 +15,7 @@ from rich.console import Console
 from harness import __version__
 from harness.errors import UsageError
 from harness.gates.validate import gates_for_run
+from harness.judging.plan import JudgePlan
 from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
@@ -55,8 +56,15 @@ class PrepareStage:
         for warning in gate_warnings:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
+        batched, judge_batched = _batch_choices(models, judge_plan, options)
         adapters = build_adapters(models, settings)
         judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
+        if batched or judge_batched:
+            from harness.run.batch.support import check_endpoints
+
+            check_endpoints([(f"model '{name}'", adapters[name]) for name in batched]
+                            + ([(f"judge '{judge_plan.judge.name}'", judge_adapter)]
+                               if judge_batched and judge_plan and judge_adapter else []))
 
         work = build_work(cases, models, options.repeat)
         try:
@@ -89,7 +97,7 @@ class PrepareStage:
                 "sources": loaded.source_files,
                 "cases": len(cases),
             },
-            "models": [_model_entry(m, adapters[m.name]) for m in models],
+            "models": [{**_model_entry(m, adapters[m.name]), "batch": m.name in batched} for m in models],
             "options": {
                 "concurrency": options.concurrency,
                 "limit": options.limit,
@@ -101,11 +109,13 @@ class PrepareStage:
                 "max_retries": options.max_retries,
                 "baseline": options.baseline,
                 "judge": options.judge,
+                "batch": options.batch,
+                "pipeline": options.pipeline,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
             "judge": (
-                {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint}
+                {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint, "batch": judge_batched}
                 if judge_plan is not None and judge_adapter is not None
                 else None
             ),
@@ -117,7 +127,17 @@ class PrepareStage:
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapter=judge_adapter, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
+            batched=batched, judge_batched=judge_batched,
         )
+
+
+def _batch_choices(models: list[ResolvedModel], judge_plan: JudgePlan | None, options: RunOptions) -> tuple[set[str], bool]:
+    """Which models (and whether the judge) go through the Batch API; refuses those that cannot."""
+    if not (options.batch or any(m.config.batch for m in models) or (judge_plan and judge_plan.config.batch)):
+        return set(), False
+    from harness.run.batch.support import batch_choices
+
+    return batch_choices(models, judge_plan, options.batch)
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
