@@ -89,8 +89,8 @@ class BatchJob:
 
     @property
     def in_flight(self) -> bool:
-        """Submitted and not finished at the API (or finished, with results not read yet)."""
-        return self.collected is None and self.status not in ("failed",)
+        """Submitted, and its results not read yet (running at the API, or finished while nobody watched)."""
+        return self.collected is None
 
     @property
     def terminal(self) -> bool:

@@ -238,11 +238,21 @@ class JudgeConfig(StrictModel):
         return value or None
 
 
+class BatchPriceSpec(StrictModel):
+    """A model's price through the Batch API, per 1M tokens."""
+
+    input: float = Field(ge=0, description="Per 1M input tokens sent in batches.")
+    output: float = Field(ge=0, description="Per 1M output tokens answered in batches.")
+
+
 class PriceSpec(StrictModel):
     """A model's inference price, in the price table's currency per 1M tokens."""
 
     input: float = Field(ge=0, description="Per 1M input (prompt) tokens.")
     output: float = Field(ge=0, description="Per 1M output (completion) tokens.")
+    batch: BatchPriceSpec | None = Field(
+        default=None, description="Its price through the Batch API (default: half of input and output)."
+    )
 
 
 class CostConfig(StrictModel):

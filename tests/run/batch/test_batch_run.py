@@ -205,3 +205,19 @@ def test_the_batch_store_records_work_items_before_polling(suite: Path, server: 
     assert labels == [f"openai:cand/q{i}#0" for i in range(1, 7)]
     assert {row[0] for row in db.execute("SELECT outcome FROM batch_requests")} == {"ok"}
     db.close()
+
+
+def test_the_cost_block_prices_batched_answers_at_the_batch_rate(suite: Path, server: FakeOpenAIServer) -> None:
+    suite.write_text(suite.read_text() + "cost:\n  prices:\n    'openai:cand': {input: 2.0, output: 8.0}\n"
+                     "    'openai:base': {input: 2.0, output: 8.0}\n", encoding="utf-8")
+    direct = run(suite, use_cache=False, judge=None, baseline=None, models=["openai:cand", "openai:base"])
+    batched = run(suite, use_cache=False, judge=None, baseline=None, models=["openai:cand", "openai:base"], batch=True)
+    online = direct.summary["cost"]["models"]["openai:cand"]
+    cheap = batched.summary["cost"]["models"]["openai:cand"]
+    assert batched.summary["models"]["openai:cand"]["batch"]["answered"] == 6
+    assert cheap["batched"] == 6 and cheap["run"] == pytest.approx(online["run"] / 2)
+    assert cheap["per_request"] == pytest.approx(online["per_request"])  # projections are online prices
+    assert "batched" not in online
+    assert any("6 of 6 answers came through the Batch API" in note for note in batched.summary["cost"]["notes"])
+    html = (batched.run_dir / "report.html").read_text()
+    assert "6 answers batched, at half the suite&#39;s cost.prices" in html
