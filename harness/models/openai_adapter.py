@@ -200,10 +200,13 @@ class OpenAIAdapter:
             logprobs=True,
         )
         self._client: openai.AsyncOpenAI | None = None
+        self._fingerprint: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        return f"openai:{self.model_id}@{redact_url(self.base_url)}"
+        if self._fingerprint is None:  # asked once per request by the judge's cache keys: parse the URL once
+            self._fingerprint = f"openai:{self.model_id}@{redact_url(self.base_url)}"
+        return self._fingerprint
 
     @property
     def capabilities(self) -> Capabilities:
