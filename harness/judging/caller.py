@@ -31,8 +31,8 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
+from harness.models.calls import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 from harness.run.cache import ResponseCache, request_key
-from harness.run.runner import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 
 JUDGE_TABLE = "judgments"
 _FLUSH_EVERY = 64

@@ -19,8 +19,8 @@ from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
-from harness.run.progress import show_progress
-from harness.run.runner import ModelCounters
+from harness.models.calls import ModelCounters
+from harness.progress import show_progress
 from harness.suite.case import Case
 
 GRADINGS = ("rubric", "closed_qa")  # single-answer gradings, judged in this order after the pairwise items

@@ -7,30 +7,15 @@ hand results to the sink, so per-case work never sits on the event loop's hot pa
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from harness.errors import RunError
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.calls import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 from harness.run.plan import WorkItem
 
-# A model whose first requests all fail to connect is unreachable; stop instead of waiting
-# for every remaining request to time out through its retries.
-UNREACHABLE_AFTER = 8
-
-
-@dataclass
-class ModelCounters:
-    total: int
-    done: int = 0
-    errors: int = 0
-    successes: int = 0
-    connection_errors: int = 0
-    first_error: str | None = None
-    label: str | None = None  # what the progress display shows instead of the name (a batch and its status)
-
+__all__ = ["UNREACHABLE_AFTER", "ErrorBudget", "ModelCounters", "RunState", "gather_or_cancel", "run_requests"]
 
 @dataclass
 class ErrorBudget:
@@ -126,22 +111,6 @@ async def _run_model(
 
     workers = min(max(1, caps.max_concurrency), max(1, -(-len(items) // max(1, caps.max_batch_size))))
     await gather_or_cancel([worker() for _ in range(workers)])
-
-
-async def gather_or_cancel(coroutines: Sequence[Coroutine[Any, Any, None]]) -> None:
-    """Run coroutines as tasks; on the first failure cancel the others, wait for them, re-raise."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    if not tasks:
-        return
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run_requests(

@@ -20,9 +20,9 @@ from typing import Protocol
 from rich.console import Console
 
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.progress import show_progress
 from harness.run.context import RunContext
 from harness.run.plan import WorkItem
-from harness.run.progress import show_progress
 from harness.run.runner import ModelCounters, RunState, gather_or_cancel, run_requests
 from harness.run.sink import ResultSink
 from harness.run.store import RESULTS_FILE

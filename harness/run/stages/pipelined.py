@@ -86,6 +86,8 @@ class PipelinedJudging:
                     self._ready.append((kind, model, case_id, repeat))
             elif model in self._model_order and applies(kind, item.case):
                 self._ready.append((kind, model, case_id, repeat))
+        if self.failure is not None:
+            self._ready.clear()
         if self._ready and self._wake is not None:
             self._wake.set()
 
@@ -98,7 +100,11 @@ class PipelinedJudging:
         waiting_for_end = asyncio.ensure_future(generation_done.wait())
         try:
             while True:
-                if self._ready and self.failure is None:
+                if self.failure is not None:  # the judge failed: stop spending on it, let generation finish
+                    self._ready.clear()
+                    for task in running:
+                        task.cancel()
+                elif self._ready:
                     for kind, units in self._take().items():
                         running.add(asyncio.ensure_future(self._judge(kind, units)))
                 running = {task for task in running if not task.done()}
