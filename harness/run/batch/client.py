@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import openai
 from openai.types import Batch
 
-from harness.errors import RunError
+from harness.errors import RunError, UsageError
 from harness.run.batch.files import ENDPOINT
 
 TRANSFER_TIMEOUT_S = 600.0  # uploads and downloads of files up to 200 MB
@@ -38,11 +38,11 @@ class Polling:
         try:
             parts = [float(part) for part in text.split(",")]
         except ValueError:
-            raise RunError(f"{POLL_ENV}={text!r}: give seconds as FIRST or FIRST,LONGEST (e.g. 5,60)") from None
+            raise UsageError(f"{POLL_ENV}={text!r}: give seconds as FIRST or FIRST,LONGEST (e.g. 5,60)") from None
         first = parts[0]
         longest = parts[1] if len(parts) > 1 else max(first, Polling.longest)
-        if first <= 0 or longest < first:
-            raise RunError(f"{POLL_ENV}={text!r}: FIRST must be above 0 and LONGEST at least FIRST")
+        if first <= 0 or longest < first or len(parts) > 2:
+            raise UsageError(f"{POLL_ENV}={text!r}: FIRST must be above 0 and LONGEST at least FIRST")
         return Polling(first, longest)
 
 

@@ -17,6 +17,7 @@ from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
 from harness.models.openai_adapter import OpenAIAdapter, redact_url
 from harness.models.resolve import ResolvedModel
+from harness.run.batch.client import Polling
 
 SENDS_NOTHING = ("predictions", "run")  # kinds that answer from files: nothing to batch
 PROBE_TIMEOUT_S = 30.0
@@ -24,6 +25,7 @@ PROBE_TIMEOUT_S = 30.0
 
 def batch_choices(models: Sequence[ResolvedModel], judge_plan: JudgePlan | None, everything: bool) -> tuple[set[str], bool]:
     """(names of the models that batch, whether the judge does); UsageError for a model that cannot."""
+    Polling.from_env()  # a bad $HARNESS_BATCH_POLL is a usage error, before anything is sent
     batched: set[str] = set()
     for model in models:
         wanted = model.config.batch or (everything and model.spec.kind not in SENDS_NOTHING)

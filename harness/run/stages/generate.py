@@ -14,8 +14,8 @@ the progress display, so the engine's counters and the listener's show together.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from rich.console import Console
 
@@ -132,12 +132,13 @@ class GenerateStage:
         asyncio.run(close())
 
 
-async def _beside(generation: object, listener: AnswerListener) -> None:
+async def _beside(generation: Coroutine[Any, Any, None], listener: AnswerListener) -> None:
+    """Generation and the listener side by side; the listener hears when generation is over."""
     done = asyncio.Event()
 
     async def generate() -> None:
         try:
-            await generation  # type: ignore[misc]
+            await generation
         finally:
             done.set()
 

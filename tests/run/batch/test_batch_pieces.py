@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from harness.errors import UsageError
 from harness.run.batch import files
 from harness.run.batch.client import BatchClient, Polling
 from harness.run.batch_store import BatchStore, Endpoint
@@ -82,7 +83,7 @@ def test_polling_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_BATCH_POLL", "0.1,0.5")
     assert Polling.from_env() == Polling(0.1, 0.5)
     monkeypatch.setenv("HARNESS_BATCH_POLL", "fast")
-    with pytest.raises(Exception, match="HARNESS_BATCH_POLL='fast'"):
+    with pytest.raises(UsageError, match="HARNESS_BATCH_POLL='fast'"):
         Polling.from_env()
 
 

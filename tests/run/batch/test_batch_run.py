@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +223,37 @@ def test_the_cost_block_prices_batched_answers_at_the_batch_rate(suite: Path, se
     assert any("6 of 6 answers came through the Batch API" in note for note in batched.summary["cost"]["notes"])
     html = (batched.run_dir / "report.html").read_text()
     assert "6 answers batched, at half the suite&#39;s cost.prices" in html
+
+
+def test_judging_starts_while_other_generation_batches_run(suite: Path, server: FakeOpenAIServer,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each model's answers go in two batches; the second ones stay in progress for an hour. The items
+    answered by the first ones are judged, in a judge batch, before the others have ended."""
+    assert server.batch_api is not None
+    api = server.batch_api
+    monkeypatch.setattr(files, "LIMITS", files.BatchLimits(max_requests=3, max_bytes=10**9))
+    slow: list[str] = []
+
+    def policy(index: int, lines: list[dict[str, Any]]) -> BatchScript | None:
+        second_half = lines[0]["body"]["model"] != "judge" and "Question 4" in lines[0]["body"]["messages"][-1]["content"]
+        return BatchScript(in_progress_s=3600) if second_half else None
+
+    api.policy = policy
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(run(suite, batch=True, use_cache=False)))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(b.lines[0]["body"]["model"] == "judge" and b.status == "completed" for b in list(api.batches.values())):
+            assert time.monotonic() < deadline, "no judge batch while generation batches ran"
+            time.sleep(0.01)
+        slow = [b.id for b in api.batches.values() if b.script.in_progress_s]
+        assert len(slow) == 2 and all(api.batches[b].status == "in_progress" for b in slow)
+        judged = [line["body"]["messages"][-1]["content"] for b in list(api.batches.values())
+                  for line in b.lines if line["body"]["model"] == "judge"]
+        assert judged and all(any(f"Question {n}" in text for n in (1, 2, 3)) for text in judged)
+    finally:
+        api.clock.advance(3600)
+        worker.join(60)
+    assert outcome and outcome[0].status == "complete"
+    assert outcome[0].summary["pairwise"]["openai:cand"]["wins"] == 4
