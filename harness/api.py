@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from harness.judging.caller import JudgeTransport
+from harness.models.base import ModelAdapter, RecordedSource
 from harness.report.csv_report import flat_row
 from harness.run.cache import default_cache_dir
 from harness.run.context import RunContext
 from harness.run.options import RunOptions, RunOutcome
 from harness.run.pipeline import Stage, run_pipeline
+from harness.run.rejudge import RejudgeOptions, prepare_rejudge
 from harness.run.stages import GenerateStage, JudgeStage, PrepareStage, ReportStage, ScoreStage
 from harness.run.stages.generate import DirectEngine, GenerationEngine
 from harness.run.stages.judge import Judging, StagedJudging
@@ -28,7 +31,7 @@ from harness.suite.loader import Suite
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RunOptions", "RunOutcome", "load_results", "load_run", "run_suite"]
+__all__ = ["RejudgeOptions", "RunOptions", "RunOutcome", "load_results", "load_run", "rejudge_run", "run_suite"]
 
 
 def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, console: Console | None = None) -> RunOutcome:
@@ -39,7 +42,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     """
     ctx = PrepareStage().prepare(suite, options or RunOptions(), console or Console(stderr=True))
     run_pipeline(ctx, default_stages(ctx))
-    return ctx.outcome(_warnings(ctx.records))
+    return ctx.outcome(_warnings(ctx.records, ctx.adapters))
 
 
 def default_stages(ctx: RunContext) -> list[Stage]:
@@ -62,18 +65,19 @@ def default_stages(ctx: RunContext) -> list[Stage]:
             engine = BatchEngine(session, ctx.batched, ctx.cache_path)
     judging: Judging = StagedJudging()
     pipelined: PipelinedJudging | None = None
-    plan, judge = ctx.judge_plan, ctx.judge_adapter
-    if plan is not None and judge is not None:
-        transport = None
+    plan, judges = ctx.judge_plan, ctx.judge_adapters
+    if plan is not None and judges:
+        transports: dict[str, JudgeTransport] = {}
         if session is not None and ctx.judge_batched:
             from harness.run.batch.engine import BatchJudgeTransport
 
-            transport = BatchJudgeTransport(session, plan.judge.name, judge, ctx.cache_path)
-        gains = bool(ctx.batched) if ctx.judge_batched else judge.capabilities.max_batch_size == 1
+            transports = {name: BatchJudgeTransport(session, name, adapter, ctx.cache_path) for name, adapter in judges.items()}
+        remote = all(adapter.capabilities.max_batch_size == 1 for adapter in judges.values())
+        gains = bool(ctx.batched) if ctx.judge_batched else remote
         if ctx.options.pipeline and gains:
-            judging = pipelined = PipelinedJudging(plan, judge, ctx.cases, ctx.cache_path, transport)
+            judging = pipelined = PipelinedJudging(plan, judges, ctx.cases, ctx.cache_path, transports)
         else:
-            judging = StagedJudging(transport)
+            judging = StagedJudging(transports)
     stages: list[Stage] = [GenerateStage(engine, pipelined), ScoreStage()]
     if plan is not None:
         stages.append(JudgeStage(judging))
@@ -81,16 +85,40 @@ def default_stages(ctx: RunContext) -> list[Stage]:
     return stages
 
 
-def _warnings(records: list[dict[str, Any]]) -> list[str]:
-    missing: dict[str, list[str]] = {}
+def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, console: Console | None = None) -> RunOutcome:
+    """Judge a finished run again (another judge, template or baseline) without generating anything.
+
+    Writes a new run directory beside the original (or under `options.output_dir`) whose run.json
+    links to it. Raises like `run_suite`.
+    """
+    ctx = prepare_rejudge(run_dir, options or RejudgeOptions(), console or Console(stderr=True))
+    # The models are `run:` models: the generate stage reads their recorded answers and sends nothing;
+    # the judge is chosen as for a run (its batches, pipelining).
+    run_pipeline(ctx, default_stages(ctx))
+    return ctx.outcome(_warnings(ctx.records, ctx.adapters))
+
+
+def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) -> list[str]:
+    """Cases a model had no answer for (saved predictions, recorded runs), by id, and what adapters add."""
+    found: dict[tuple[str, str], list[str]] = {}
     for record in records:
         error = record.get("error")
-        if error and error["kind"] == "missing_prediction":
-            missing.setdefault(record["model"], []).append(record["case_id"])
+        if error and error["kind"] in ("missing_prediction", "stale"):
+            ids = found.setdefault((record["model"], error["kind"]), [])
+            if record["case_id"] not in ids:
+                ids.append(record["case_id"])
     lines = []
-    for model, ids in missing.items():
+    for (model, kind), ids in found.items():
+        recorded = isinstance(adapters.get(model), RecordedSource)  # a `run:` model
+        if kind == "stale":
+            what = "cases changed since the run recorded them (stale: not judged; --allow-stale uses them)"
+        else:
+            what = "cases are not in the recorded run" if recorded else "cases have no prediction"
         shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-        lines.append(f"model '{model}': {len(ids)} cases have no prediction ({shown}); counted as errors")
+        lines.append(f"model '{model}': {len(ids)} {what} ({shown}); counted as errors")
+    for adapter in adapters.values():
+        if isinstance(adapter, RecordedSource):  # `run:` models: stale answers used with --allow-stale
+            lines.extend(adapter.warnings())
     return lines
 
 

@@ -30,6 +30,7 @@ COMMANDS = [
     "harness.cli.judge:judge",
     "harness.cli.data:data",
     "harness.cli.batch:batch",
+    "harness.cli.cache:cache",
 ]
 
 _debug = False

@@ -160,3 +160,17 @@ def test_batch_rates_from_the_price_table(tmp_path: Path, monkeypatch: pytest.Mo
     cost = cost_block({"models": [{"name": "tuned", "spec": TUNED}]}, summary, custom)
     assert cost["models"]["tuned"]["batch_priced_as"] == "gpt-4o-mini (fine-tuned) batch price"
     assert cost["models"]["tuned"]["run"] == pytest.approx((200 * 2.5 + 100 * 1.0) / 1e6)
+
+
+def test_a_recorded_baseline_is_priced_as_the_model_it_recorded() -> None:
+    """A `run:` model's tokens are those of the model it recorded: a retiring fine-tune keeps its price."""
+    run = {"models": [{"name": "new", "spec": "gpt-4o"},
+                      {"name": "old", "spec": "run:baselines/ft-final", "recorded": {"spec": TUNED}}],
+           "judge": {"baseline": "old"}, "cost": {}}
+    summary = {"models": {"new": block(10, 1000, 500), "old": block(10, 1000, 500)}}
+    table = load_price_table()
+    tuned = table.resolve(TUNED)
+    assert tuned is not None
+    old = cost_block(run, summary, table)["models"]["old"]
+    assert old["priced_as"] == "gpt-4o-mini (fine-tuned)"
+    assert old["per_request"] == pytest.approx((100 * tuned.input_per_1m + 50 * tuned.output_per_1m) / 1e6)  # type: ignore[operator]

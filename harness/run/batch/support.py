@@ -38,11 +38,12 @@ def batch_choices(models: Sequence[ResolvedModel], judge_plan: JudgePlan | None,
             )
         batched.add(model.name)
     judge = judge_plan is not None and (everything or judge_plan.config.batch)
-    if judge_plan is not None and judge and judge_plan.judge.spec.kind != "openai":
-        raise UsageError(
-            f"judge '{judge_plan.judge.name}' ({judge_plan.judge.spec.raw}) cannot use the Batch API: only "
-            f"OpenAI-compatible endpoints have one; drop {'--batch' if everything else 'judge: {batch: true}'}"
-        )
+    for member in judge_plan.judges if judge_plan is not None and judge else []:  # the one judge, or each of a panel
+        if member.spec.kind != "openai":
+            raise UsageError(
+                f"judge '{member.name}' ({member.spec.raw}) cannot use the Batch API: only OpenAI-compatible "
+                f"endpoints have one; drop {'--batch' if everything and not judge_plan.config.batch else 'judge: {batch: true}'}"  # type: ignore[union-attr]
+            )
     return batched, judge
 
 

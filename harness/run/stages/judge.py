@@ -3,7 +3,7 @@ the judging blocks added to summary.json. Skipped when generation stopped: judgi
 would compare models on different cases.
 
 How the judgments are obtained is a `Judging` strategy: `StagedJudging` judges every item
-after generation (directly, or through a transport such as the Batch API);
+after generation (directly, or through transports such as the Batch API);
 `PipelinedJudging` (harness/run/stages/pipelined.py) has judged them beside generation already.
 """
 
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from harness.judging.caller import JudgeTransport
-from harness.judging.stage import close_unused, run_judging
-from harness.judging.summary import judging_summary
+from harness.judging.stage import JudgeActivity, Transports, close_unused, run_judging
+from harness.judging.summary import judging_summary, ranking_setup
 from harness.run.context import RunContext
 from harness.run.store import JUDGMENTS_FILE, SUMMARY_FILE, write_json, write_jsonl
 
@@ -21,30 +20,31 @@ from harness.run.store import JUDGMENTS_FILE, SUMMARY_FILE, write_json, write_js
 class Judging(Protocol):
     """Where the judge stage's judgments come from."""
 
-    def judgments(self, ctx: RunContext) -> list[dict[str, Any]]:
-        """The judgments.jsonl lines; raise RunError when the judge failed."""
+    def judgments(self, ctx: RunContext, activity: JudgeActivity) -> list[dict[str, Any]]:
+        """The judgments.jsonl lines, counting each judge's requests in `activity`; raise RunError
+        when a judge failed."""
         ...
 
     def release(self, ctx: RunContext) -> None:
-        """Release the judge when the stage will not run."""
+        """Release the judges when the stage will not run."""
         ...
 
 
 class StagedJudging:
     """Every item judged once generation is over, one grading kind after the other."""
 
-    def __init__(self, transport: JudgeTransport | None = None) -> None:
-        self.transport = transport
+    def __init__(self, transports: Transports | None = None) -> None:
+        self.transports = transports  # by judge name, for judges not called directly (the Batch API)
 
-    def judgments(self, ctx: RunContext) -> list[dict[str, Any]]:
-        plan, adapter = ctx.judge_plan, ctx.judge_adapter
-        assert plan is not None and adapter is not None
-        return run_judging(plan, adapter, ctx.records, ctx.cases, ctx.cache_path, ctx.console, ctx.options.progress,
-                           self.transport)
+    def judgments(self, ctx: RunContext, activity: JudgeActivity) -> list[dict[str, Any]]:
+        plan = ctx.judge_plan
+        assert plan is not None
+        return run_judging(plan, ctx.judge_adapters, ctx.records, ctx.cases, ctx.cache_path, ctx.console,
+                           ctx.options.progress, activity, self.transports)
 
     def release(self, ctx: RunContext) -> None:
-        if ctx.judge_adapter is not None:
-            close_unused(ctx.judge_adapter)
+        if ctx.judge_adapters:
+            close_unused(ctx.judge_adapters)
 
 
 class JudgeStage:
@@ -55,13 +55,20 @@ class JudgeStage:
         self.judging = judging or StagedJudging()
 
     def run(self, ctx: RunContext) -> None:
-        plan = ctx.judge_plan
-        if plan is None or ctx.judge_adapter is None:
+        plan, adapters = ctx.judge_plan, ctx.judge_adapters
+        if plan is None or not adapters:
             return
         ctx.write_run_info("judging")
-        ctx.judgments = self.judging.judgments(ctx)
+        activity = JudgeActivity()
+        try:
+            ctx.judgments = self.judging.judgments(ctx, activity)
+        finally:
+            if ctx.run_info.get("judge") is not None:
+                ctx.run_info["judge"]["activity"] = activity.describe()
         write_jsonl(ctx.run_dir / JUDGMENTS_FILE, ctx.judgments)
-        ctx.summary.update(judging_summary(ctx.judgments, plan.config.resamples, plan.config.seed))
+        ctx.summary.update(judging_summary(
+            ctx.judgments, plan.config.resamples, plan.config.seed, ranking=ranking_setup(plan),
+        ))
         write_json(ctx.run_dir / SUMMARY_FILE, ctx.summary)
         ctx.write_run_info()
 

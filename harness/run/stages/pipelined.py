@@ -1,12 +1,12 @@
 """Pipelined judging: an item is judged as soon as the answers it needs exist, beside generation.
 
-A pairwise item (candidate, case, repeat) is ready when both the candidate's and the baseline's
-answers are in; a rubric or closed-QA grading when its model's answer is. Ready items are
-planned with the same functions as staged judging (on an index of just their answers) and
-judged through one `JudgeCaller` per grading kind, in calls of whatever became ready together,
-with the judge's own concurrency (a semaphore shared by every call) or through a transport (the
-Batch API). Generation and judging therefore each keep their own concurrency, and the progress
-display shows both.
+A pairwise item (a pair of models, a case, a repeat) is ready when both models' answers are in;
+a rubric, closed-QA or label grading when its model's answer is. Ready items are planned with the
+same functions as staged judging (on an index of just their answers) and judged through one
+`JudgeCaller` per judge and grading kind, in calls of whatever became ready together, with each
+judge's own concurrency (a semaphore its calls share) or through its transport (the Batch API).
+Generation and judging therefore each keep their own concurrency, and the progress display
+shows both.
 
 The judgments are those of the staged order, line for line: the same planning, the same
 requests (so the same cache keys), and the lines sorted into the staged order at the end. A
@@ -22,51 +22,52 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import RunError
-from harness.judging.caller import JudgeCaller, JudgeTransport
+from harness.judging.caller import JudgeCaller, JudgeOutcome
 from harness.judging.grading import applies, grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.plan import JudgePlan
-from harness.judging.stage import GRADINGS, close_unused
+from harness.judging.stage import GRADINGS, JudgeActivity, Transports, close_unused, panel_rule
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.context import RunContext
 from harness.run.plan import WorkItem
-from harness.run.runner import ModelCounters, RunState, gather_or_cancel
+from harness.run.runner import RunState
 from harness.suite.case import Case
 
-Unit = tuple[str, str, str, int]  # (kind, model or candidate, case id, repeat)
+Unit = tuple[str, int, str, int]  # (kind, pair or model index, case id, repeat)
 Answer = dict[str, Any]  # the fields of a results record that judging reads
 
 
 class PipelinedJudging:
-    """An `AnswerListener` for the generate stage, and the judgments for the judge stage."""
+    """An `AnswerListener` for the generate stage, and the `Judging` of the judge stage."""
 
-    def __init__(self, plan: JudgePlan, adapter: ModelAdapter, cases: Sequence[Case], cache_path: Path | None,
-                 transport: JudgeTransport | None = None) -> None:
+    def __init__(self, plan: JudgePlan, adapters: dict[str, ModelAdapter], cases: Sequence[Case],
+                 cache_path: Path | None, transports: Transports | None = None) -> None:
         self.plan = plan
-        self.adapter = adapter
+        self.adapters = adapters
         self.cache_path = cache_path
-        self.transport = transport
+        self.transports = transports or {}
         self.cases = {case.id: case for case in cases}
         self._case_order = {case.id: index for index, case in enumerate(cases)}
-        self._model_order = {name: index for index, name in enumerate(plan.models)}
-        self._kinds = [kind for kind in ("pairwise", *GRADINGS) if kind in plan.templates]
-        if "pairwise" in self._kinds and plan.baseline is None:
-            self._kinds.remove("pairwise")
+        self._models = {name: index for index, name in enumerate(plan.models)}
+        self._pairs = plan.pairs if "pairwise" in plan.templates else []
+        self._kinds = (["pairwise"] if self._pairs else []) + [kind for kind in GRADINGS if kind in plan.templates]
         self._answers: dict[tuple[str, str, int], Answer] = {}
         self._ready: list[Unit] = []
         self._seen: set[Unit] = set()
         self._lines: dict[tuple[int, int, int, int], dict[str, Any]] = {}
-        self._counters = {kind: ModelCounters(total=0) for kind in self._kinds}
-        self._callers: dict[str, JudgeCaller] = {}
+        self._counters = {(kind, judge): ModelCounters(total=0) for kind in self._kinds for judge in plan.judge_names}
+        self._callers: dict[tuple[str, str], JudgeCaller] = {}
+        self._limiters: dict[str, asyncio.Semaphore] = {}
         self._wake: asyncio.Event | None = None
-        self._limiter: asyncio.Semaphore | None = None
+        self.activity = JudgeActivity()
         self.failure: RunError | None = None
 
     # -- beside generation ----------------------------------------------------------------
     def start(self, state: RunState) -> None:
-        for kind, counters in self._counters.items():
-            state.counters[f"judge {self.plan.judge.name} ({kind})"] = counters
+        for (kind, judge), counters in self._counters.items():
+            state.counters[f"judge {judge} ({kind})"] = counters
 
     def put(self, item: WorkItem, response: GenerationResponse) -> None:
         model, case_id, repeat = item.model, item.case.id, item.request.repeat
@@ -75,66 +76,79 @@ class PipelinedJudging:
             "model": model, "case_id": case_id, "repeat": repeat, "output": response.output,
             "error": error.model_dump() if error is not None else None,
         }
-        plan = self.plan
+        if self.failure is not None:
+            return
         for kind in self._kinds:
             if kind == "pairwise":
-                if model == plan.baseline:
-                    for candidate in plan.candidates:
-                        if (candidate, case_id, repeat) in self._answers:
-                            self._ready.append((kind, candidate, case_id, repeat))
-                elif model in plan.candidates and (plan.baseline, case_id, repeat) in self._answers:
-                    self._ready.append((kind, model, case_id, repeat))
-            elif model in self._model_order and applies(kind, item.case):
-                self._ready.append((kind, model, case_id, repeat))
-        if self.failure is not None:
-            self._ready.clear()
+                for index, battle in enumerate(self._pairs):
+                    other = battle.second if model == battle.first else battle.first if model == battle.second else None
+                    if other is not None and (other, case_id, repeat) in self._answers:
+                        self._ready.append((kind, index, case_id, repeat))
+            elif model in self._models and applies(kind, item.case):
+                self._ready.append((kind, self._models[model], case_id, repeat))
         if self._ready and self._wake is not None:
             self._wake.set()
 
     async def run(self, generation_done: asyncio.Event) -> None:
-        self._wake = asyncio.Event()
-        self._limiter = None
-        for kind in self._kinds:
-            self._callers[kind] = self._caller(kind)
+        wake = self._wake = asyncio.Event()
+        self._open()
         running: set[asyncio.Task[None]] = set()
-        waiting_for_end = asyncio.ensure_future(generation_done.wait())
+
+        def finished(task: asyncio.Future[Any]) -> None:  # callbacks, not a wait over every running task
+            running.discard(task)
+            wake.set()
+
+        end = asyncio.ensure_future(generation_done.wait())
+        end.add_done_callback(finished)
         try:
             while True:
-                if self.failure is not None:  # the judge failed: stop spending on it, let generation finish
+                if self.failure is not None:  # a judge failed: stop spending on it, let generation finish
                     self._ready.clear()
                     for task in running:
                         task.cancel()
                 elif self._ready:
                     for kind, units in self._take().items():
-                        running.add(asyncio.ensure_future(self._judge(kind, units)))
-                running = {task for task in running if not task.done()}
+                        task = asyncio.ensure_future(self._judge(kind, units))
+                        running.add(task)
+                        task.add_done_callback(finished)
                 if generation_done.is_set() and not self._ready and not running:
                     break
-                self._wake.clear()
-                wake = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait([wake, waiting_for_end, *running], return_when=asyncio.FIRST_COMPLETED)
-                wake.cancel()
+                wake.clear()
+                await wake.wait()
         finally:
-            waiting_for_end.cancel()
-            for task in running:
+            end.cancel()
+            for task in list(running):
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            for caller in self._callers.values():
-                caller.close()
-            if self.transport is not None:
-                await self.transport.close()
-            await self.adapter.aclose()
+            await self._close()
 
-    def _caller(self, kind: str) -> JudgeCaller:
-        plan, template = self.plan, self.plan.templates[kind]
-        if self._limiter is None and self.transport is None:  # one limit for every kind: the judge's concurrency
-            self._limiter = asyncio.Semaphore(max(1, self.adapter.capabilities.max_concurrency))
-        caller = JudgeCaller(
-            plan.judge.name, self.adapter, plan.params(template), plan.config.logprobs if kind == "pairwise" else 0,
-            plan.config.max_retries, self.cache_path, self._counters[kind], self.transport, self._limiter,
-        )
-        caller.open()
-        return caller
+    def _open(self) -> None:
+        """A caller per judge and kind; a judge's calls share its concurrency, whatever their kind."""
+        plan = self.plan
+        self._limiters = {}
+        for judge in plan.judges:
+            adapter = self.adapters[judge.name]
+            transport = self.transports.get(judge.name)
+            if transport is None:
+                self._limiters[judge.name] = asyncio.Semaphore(max(1, adapter.capabilities.max_concurrency))
+            for kind in self._kinds:
+                template = plan.templates[kind]
+                caller = JudgeCaller(
+                    judge.name, adapter, plan.params(template, judge), plan.config.logprobs if kind == "pairwise" else 0,
+                    plan.config.max_retries, self.cache_path, self._counters[(kind, judge.name)], transport,
+                    self._limiters.get(judge.name),
+                )
+                caller.open()
+                self._callers[(kind, judge.name)] = caller
+
+    async def _close(self) -> None:
+        for caller in self._callers.values():
+            caller.close()
+        self._callers = {}
+        for transport in self.transports.values():
+            await transport.close()
+        for adapter in self.adapters.values():
+            await adapter.aclose()
 
     def _take(self) -> dict[str, list[Unit]]:
         by_kind: dict[str, list[Unit]] = {}
@@ -147,59 +161,81 @@ class PipelinedJudging:
 
     async def _judge(self, kind: str, units: list[Unit]) -> None:
         try:
-            await self._judge_units(kind, units, self._callers[kind])
+            await self._judge_units(kind, units)
         except RunError as exc:
             if self.failure is None:
                 self.failure = exc
 
-    async def _judge_units(self, kind: str, units: list[Unit], caller: JudgeCaller) -> None:
-        template = self.plan.templates[kind]
-        judge = self.plan.judge.name
-        if kind == "pairwise":
-            baseline = self.plan.baseline
-            assert baseline is not None
-            items = [plan_pairs([model], baseline, [self.cases[case_id]], self._index(model, baseline, case_id, repeat),
-                                template)[0] for _, model, case_id, repeat in units]
-            outcomes = iter(await caller.run([job for item in items for job in item.jobs]))
-            for unit, item in zip(units, items, strict=True):
-                self._lines[self._order(unit)] = pair_line(item, [next(outcomes) for _ in item.jobs], judge, template)
-            return
-        grades = [plan_grades([model], [self.cases[case_id]], self._index(model, None, case_id, repeat), template)[0]
-                  for _, model, case_id, repeat in units]
-        outcomes = iter(await caller.run([grade.job for grade in grades if grade.job is not None]))
-        for unit, grade in zip(units, grades, strict=True):
-            self._lines[self._order(unit)] = grade_line(grade, next(outcomes) if grade.job is not None else None,
-                                                        judge, template)
+    async def _ask(self, kind: str, jobs: list[Any]) -> dict[str, list[JudgeOutcome]]:
+        """Every judge's outcomes for the same jobs, judges side by side (the panel's order)."""
+        by_judge: dict[str, list[JudgeOutcome]] = {}
 
-    def _index(self, model: str, other: str | None, case_id: str, repeat: int) -> AnswerIndex:
-        keys = [(model, case_id, repeat)] + ([(other, case_id, repeat)] if other is not None else [])
+        async def one(judge: str) -> None:
+            by_judge[judge] = await self._callers[(kind, judge)].run(jobs) if jobs else []
+
+        await gather_or_cancel([one(judge) for judge in self.plan.judge_names])
+        for judge in self.plan.judge_names:
+            self.activity.add(judge, by_judge[judge])
+        return {judge: by_judge[judge] for judge in self.plan.judge_names}
+
+    async def _judge_units(self, kind: str, units: list[Unit]) -> None:
+        template = self.plan.templates[kind]
+        rule = panel_rule(self.plan)
+        if kind == "pairwise":
+            items = []
+            for _, index, case_id, repeat in units:
+                battle = self._pairs[index]
+                answers = self._index([(battle.first, case_id, repeat), (battle.second, case_id, repeat)])
+                items.append(plan_pairs([battle], [self.cases[case_id]], answers, template)[0])
+            by_judge = await self._ask(kind, [job for item in items for job in item.jobs])
+            position = 0
+            for unit, item in zip(units, items, strict=True):
+                width = len(item.jobs)
+                mine = {judge: outcomes[position : position + width] for judge, outcomes in by_judge.items()}
+                position += width
+                self._lines[self._order(unit)] = pair_line(item, mine, template, rule)
+            return
+        names = list(self._models)
+        grades = [plan_grades([names[index]], [self.cases[case_id]], self._index([(names[index], case_id, repeat)]),
+                              template, self.plan.config.label)[0] for _, index, case_id, repeat in units]
+        by_judge = await self._ask(kind, [grade.job for grade in grades if grade.job is not None])
+        iterators = {judge: iter(outcomes) for judge, outcomes in by_judge.items()}
+        for unit, grade in zip(units, grades, strict=True):
+            outcomes = {judge: next(it) if grade.job is not None else None for judge, it in iterators.items()}
+            self._lines[self._order(unit)] = grade_line(grade, outcomes, template, rule, self.plan.config.label)
+
+    def _index(self, keys: list[tuple[str, str, int]]) -> AnswerIndex:
         return AnswerIndex([self._answers[key] for key in keys if key in self._answers])
 
     def _order(self, unit: Unit) -> tuple[int, int, int, int]:
-        kind, model, case_id, repeat = unit
-        return self._kinds.index(kind), self._model_order[model], self._case_order[case_id], repeat
+        kind, index, case_id, repeat = unit
+        return self._kinds.index(kind), index, self._case_order[case_id], repeat
 
     # -- for the judge stage --------------------------------------------------------------
-    def judgments(self, ctx: RunContext) -> list[dict[str, Any]]:
-        """The judgments.jsonl lines in the staged order; raises the judge's failure, if any."""
-        records = ctx.records
-        if self.failure is not None:
-            raise self.failure
-        left = [unit for unit in self._units(records) if self._order(unit) not in self._lines]
-        if left:  # answers that reached the results without passing by (none, in a complete generation)
-            for record in records:
-                key = (record["model"], record["case_id"], int(record.get("repeat", 0)))
-                self._answers.setdefault(key, record)
-            asyncio.run(self._judge_left(left))
+    def judgments(self, ctx: RunContext, activity: JudgeActivity) -> list[dict[str, Any]]:
+        """The judgments.jsonl lines in the staged order; raises a judge's failure, if any."""
+        try:
             if self.failure is not None:
                 raise self.failure
-        return [self._lines[key] for key in sorted(self._lines)]
+            left = [unit for unit in self._units(ctx.records) if self._order(unit) not in self._lines]
+            if left:  # answers that reached the results without passing by (none, in a complete generation)
+                for record in ctx.records:
+                    self._answers.setdefault((record["model"], record["case_id"], int(record.get("repeat", 0))), record)
+                asyncio.run(self._judge_left(left))
+                if self.failure is not None:
+                    raise self.failure
+            return [self._lines[key] for key in sorted(self._lines)]
+        finally:
+            for judge, sent in self.activity.sent.items():
+                activity.sent[judge] = activity.sent.get(judge, 0) + sent
+            for judge, cached in self.activity.cached.items():
+                activity.cached[judge] = activity.cached.get(judge, 0) + cached
 
     def release(self, ctx: RunContext) -> None:
-        close_unused(self.adapter)  # closed already when it judged beside generation; closing twice is harmless
+        close_unused(self.adapters)  # closed already if it judged beside generation; closing twice is harmless
 
     def _units(self, records: Sequence[dict[str, Any]]) -> list[Unit]:
-        plan = self.plan
+        """Every item staged judging would plan for these records (pairwise items follow the pair's first model)."""
         units: list[Unit] = []
         for record in records:
             model, case_id, repeat = record["model"], record["case_id"], int(record.get("repeat", 0))
@@ -208,24 +244,18 @@ class PipelinedJudging:
                 continue
             for kind in self._kinds:
                 if kind == "pairwise":
-                    if model in plan.candidates:
-                        units.append((kind, model, case_id, repeat))
-                elif model in self._model_order and applies(kind, case):
-                    units.append((kind, model, case_id, repeat))
+                    units += [(kind, index, case_id, repeat) for index, battle in enumerate(self._pairs)
+                              if battle.first == model]
+                elif model in self._models and applies(kind, case):
+                    units.append((kind, self._models[model], case_id, repeat))
         return units
 
     async def _judge_left(self, units: list[Unit]) -> None:
         by_kind: dict[str, list[Unit]] = {}
         for unit in units:
             by_kind.setdefault(unit[0], []).append(unit)
-        self._limiter = None
+        self._open()
         try:
-            for kind in by_kind:
-                self._callers[kind] = self._caller(kind)
             await gather_or_cancel([self._judge(kind, group) for kind, group in by_kind.items()])
         finally:
-            for caller in self._callers.values():
-                caller.close()
-            if self.transport is not None:
-                await self.transport.close()
-            await self.adapter.aclose()
+            await self._close()
