@@ -44,8 +44,10 @@ def number(text: str) -> int:
 
 def respond(body: dict[str, Any]) -> str | Reply:
     model = body["model"]
-    if model in ("cand", "base"):
+    if model in ("cand", "base", "third"):
         n = number(body["messages"][-1]["content"])
+        if model == "third":
+            return f"GOOD third answer {n}" if n % 2 else f"poor third answer {n}"
         if model == "base":
             return f"poor answer {n}" if n % 3 else f"GOOD answer {n}"
         return f"GOOD answer {n}"  # the baseline's answer, on multiples of 3
@@ -101,6 +103,23 @@ def test_pipelined_judgments_equal_the_staged_ones(tmp_path: Path, server: FakeO
     assert outcomes == {"win", "tie", "invalid", "skipped"}  # every path: judged, identical, unparseable, missing answer
     for key in ("pairwise", "rubric", "closed_qa"):
         assert pipelined.summary[key] == staged.summary[key]
+
+
+def test_a_panel_judging_every_pair_gives_the_staged_judgments(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    panel = {"models": ["openai:cand", "openai:third"], "judges": ["openai:judge", "openai:judge2"], "judge": None,
+             "ranking": "round_robin", "repeat": 1}
+    staged = run(tmp_path, pipeline=False, **panel)
+    server.reset()
+    pipelined = run(tmp_path, pipeline=True, **panel)
+    lines = judgments(pipelined)
+    assert lines == judgments(staged)
+    pairs = {(line["candidate"], line["baseline"]) for line in lines if line["kind"] == "pairwise"}
+    assert len(pairs) == 3  # every pair of the three models
+    judged = [line for line in lines if line["kind"] == "pairwise" and line["judges"]]
+    assert judged and all(set(line["judges"]) == {"openai:judge", "openai:judge2"} for line in judged)
+    assert pipelined.summary["ranking"] == staged.summary["ranking"]
+    info = json.loads((pipelined.run_dir / "run.json").read_text())
+    assert info["judge"]["activity"] == json.loads((staged.run_dir / "run.json").read_text())["judge"]["activity"]
 
 
 def test_judging_starts_before_generation_ends(tmp_path: Path, server: FakeOpenAIServer) -> None:
@@ -169,12 +188,12 @@ def test_which_judging_a_run_uses(tmp_path: Path, server: FakeOpenAIServer) -> N
         return generate.engine, judge.judging  # type: ignore[attr-defined]
 
     engine, judging = stages()
-    assert isinstance(engine, DirectEngine) and isinstance(judging, PipelinedJudging) and judging.transport is None
+    assert isinstance(engine, DirectEngine) and isinstance(judging, PipelinedJudging) and judging.transports == {}
     assert isinstance(stages(pipeline=False)[1], StagedJudging)
     engine, judging = stages(batch=True)
     assert isinstance(engine, BatchEngine) and isinstance(judging, PipelinedJudging)
-    assert isinstance(judging.transport, BatchJudgeTransport)
+    assert isinstance(judging.transports["openai:judge"], BatchJudgeTransport)
     # a batched judge while the models answer directly: one judge batch once generation is over
     engine, judging = stages(SUITE.replace("closed_qa: true", "closed_qa: true, batch: true"))
     assert isinstance(engine, DirectEngine) and isinstance(judging, StagedJudging)
-    assert isinstance(judging.transport, BatchJudgeTransport)
+    assert judging.transports is not None and isinstance(judging.transports["openai:judge"], BatchJudgeTransport)
