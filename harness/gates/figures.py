@@ -205,7 +205,7 @@ class RunFigures:
     @property
     def baseline(self) -> str | None:
         judge = self.run.get("judge") or {}
-        baseline = judge.get("baseline") or (self.run.get("options") or {}).get("baseline")
+        baseline = self.run.get("baseline") or judge.get("baseline") or (self.run.get("options") or {}).get("baseline")
         if baseline is None:
             for entry in (self.summary.get("pairwise") or {}).values():
                 return str(entry.get("baseline"))

@@ -94,7 +94,9 @@ def judged(judged_report: Path, browser: Any) -> Iterator[Page]:  # the run need
 
 def test_renders_offline_without_console_errors(judged: Page) -> None:
     page = judged.page
-    assert page.locator("#verdict").inner_text().startswith("✗ Gates failed")
+    verdict = page.locator("#verdict").inner_text()
+    assert verdict.startswith("✗ Don't ship tuned\n1 of 2 gates failed: win_rate >= 0.8")
+    assert "1 regression" in verdict and "15 improvements" in verdict and "judge win rate 73.3%" in verdict
     assert page.locator("#gates tbody tr").count() == 2
     assert page.locator("#model-cards .card").count() == 3  # two models and the win-rate card
     assert len(judged.cards()) == 25 and page.locator("#page").inner_text() == "page 1 of 2"
@@ -160,7 +162,7 @@ def test_five_thousand_cases_page_and_filter(large_report: Path, browser: Any) -
     view.settle()
     page.select_option("#status", "pass")
     statuses = page.locator("#cases article.case .head .chip").first.inner_text()
-    assert statuses == "pass" and page.locator("#page").inner_text() == "page 1 of " + str(
+    assert statuses == "both pass" and page.locator("#page").inner_text() == "page 1 of " + str(
         -(-int(page.locator("#count").inner_text().split()[0]) // 25))
     assert view.problems == [] and view.blocked == []
     page.close()
