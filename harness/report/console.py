@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 def _pct(value: float | None) -> str:
@@ -41,6 +42,20 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
     console.print(table)
     print_metrics(summary, console)
     print_judging(summary, console)
+    print_comparison(summary, console)
+
+
+def print_comparison(summary: dict[str, Any], console: Console) -> None:
+    """One line per candidate: its regressions (named) and improvements against the baseline."""
+    for candidate, entry in (summary.get("comparison") or {}).items():
+        regressed = [str(change["case_id"]) for change in entry.get("regressed") or []]
+        count, improved = len(regressed), int(entry.get("improvements") or 0)
+        named = f" ({', '.join(regressed[:5])}{', ...' if count > 5 else ''})" if regressed else ""
+        text = Text(f"{candidate} vs baseline {entry.get('baseline')}: ")
+        text.append(f"{count} regression{'s' if count != 1 else ''}{named}", style="red" if count else "green")
+        text.append(f", {improved} improvement{'s' if improved != 1 else ''}, {entry.get('both_pass', 0)} pass on both, "
+                    f"{entry.get('both_fail', 0)} fail on both")
+        console.print(text, soft_wrap=True)
 
 
 # sacrebleu's scores are on a 0-100 scale; the others on 0-1.

@@ -229,7 +229,7 @@ def _cost(view: RunView) -> dict[str, Any]:
         mean_out = (block.get("completion_tokens") or 0) / answered if answered else None
         rows.append({
             "model": name,
-            "priced_as": entry.get("priced_as") or ("runs locally, no price" if entry.get("local") else None),
+            "priced_as": entry.get("priced_as") or ("runs locally" if entry.get("local") else None),
             "mean_in": "-" if mean_in is None else f"{mean_in:,.0f}",
             "mean_out": "-" if mean_out is None else f"{mean_out:,.0f}",
             "p50": block.get("latency_p50_s"),

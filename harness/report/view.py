@@ -180,7 +180,7 @@ class RunView:
         for name, figure in FIGURES.items():
             if not figure.headline:
                 continue
-            if figure.per_candidate and model not in (self.summary.get("pairwise") or {}):
+            if figure.per_candidate and model not in (self.summary.get(figure.section) or {}):
                 continue
             reading = self.figures.read(figure, model)
             if reading.point is not None:
