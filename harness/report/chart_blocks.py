@@ -121,7 +121,8 @@ def _distributions(view: RunView) -> list[dict[str, Any]]:
                      if g.get("kind") == "rubric" and isinstance(g.get("scale"), dict))
         lo, hi = float(scale["min"]), float(scale["max"])
         bins = int(hi - lo) + 1 if hi - lo <= 20 else 10
-        svg = histograms(grades, lo - 0.5, hi + 0.5, bins, lambda v: f"{v:.3g}", "distribution of rubric scores")
+        svg = histograms(grades, lo - 0.5, hi + 0.5, bins, lambda v: f"{v:.3g}", "distribution of rubric scores",
+                         ticks=sorted({lo, float(round((lo + hi) / 2)), hi}))
         found.append(_chart("dist-rubric", "rubric scores", svg))
     latency = [Series(model, [float(row.answers[model]["latency_s"]) for row in view.rows if model in row.answers
                               and isinstance(row.answers[model].get("latency_s"), (int, float))

@@ -162,8 +162,9 @@ def bin_counts(values: Sequence[float], lo: float, hi: float, bins: int) -> list
 
 
 def histograms(series: Sequence[Series], lo: float, hi: float, bins: int, fmt: Format, title: str,
-               width: float = 420) -> Markup:
-    """One small histogram per series, stacked, sharing bins and the count scale."""
+               width: float = 420, ticks: Sequence[float] | None = None) -> Markup:
+    """One small histogram per series, stacked, sharing bins and the count scale; the axis is
+    labelled at `ticks` (default: both ends and the middle)."""
     plot_left, plot_right = LABEL_WIDTH, width - 8
     band = 34
     counted = [bin_counts(s.values, lo, hi, bins) for s in series]
@@ -183,9 +184,12 @@ def histograms(series: Sequence[Series], lo: float, hi: float, bins: int, fmt: F
             tip = f"{entry.label}: {count} in {fmt(left)} – {fmt(right)}"
             body.append(f'<rect x="{_n(plot_left + bar_w * k + 1)}" y="{_n(base_y - h)}" width="{_n(max(bar_w - 2, 1))}" '
                         f'height="{_n(h)}" fill="{entry.colour}"><title>{escape(tip)}</title></rect>')
-    for k in (0, bins // 2, bins):
-        body.append(_text(plot_left + bar_w * k, height - 4, fmt(lo + (hi - lo) * k / bins),
-                          "start" if k == 0 else ("end" if k == bins else "middle")))
+    span = (hi - lo) or 1.0
+    marks = list(ticks) if ticks is not None else [lo, lo + span / 2, hi]
+    for value in marks:
+        x = plot_left + (value - lo) / span * (plot_right - plot_left)
+        anchor = "start" if x <= plot_left + 1 else ("end" if x >= plot_right - 1 else "middle")
+        body.append(_text(x, height - 4, fmt(value), anchor))
     return _svg(width, height, title, body, "hist")
 
 

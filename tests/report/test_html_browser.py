@@ -122,3 +122,36 @@ def test_five_thousand_cases_page_and_filter(large_report: Path, browser: Any) -
         -(-int(page.locator("#count").inner_text().split()[0]) // 25))
     assert view.problems == [] and view.blocked == []
     page.close()
+
+
+def test_charts_render_with_their_marks(judged: Page) -> None:
+    page = judged.page
+    charts = page.locator("#charts svg.chart")
+    assert charts.count() >= 7
+    for box in charts.evaluate_all("nodes => nodes.map(n => n.getBoundingClientRect().toJSON())"):
+        assert box["width"] > 150 and box["height"] > 40, box  # laid out, not collapsed
+    assert page.locator("#fig-pass_rate circle").count() == 2  # one dot per model
+    assert page.locator("#fig-rubric circle").count() == 2
+    assert page.locator("#pass-by-tag rect").count() == 3 * 2  # tags x models
+    assert page.locator("#win-tuned circle").count() == 1 + 3  # all cases, then each tag
+    assert page.locator("#dist-rubric rect").count() >= 2 and page.locator("#dist-latency rect").count() >= 2
+    # tooltips carry the figures: tuned passes 29 of 30
+    assert "tuned: 96.7%" in (page.locator("#fig-pass_rate circle title").first.text_content() or "")
+    page.locator("#charts").screenshot(path=str(ARTIFACTS / "report-charts.png"))
+    assert judged.problems == [] and judged.blocked == []
+
+
+def test_verdict_regressions_and_improvements_lead_the_page(judged: Page) -> None:
+    page = judged.page
+    order = page.evaluate("() => [...document.querySelectorAll('main > section')].map(s => s.id)")
+    assert order[:4] == ["verdict", "regressions", "improvements", "gates-section"]
+    first = page.locator("article.case").first
+    assert first.get_attribute("data-case") == "case-0006"  # the page's first case card is the regression
+    assert first.locator(".diff ins").count() > 0  # its word diff is open
+    heads = first.locator(".answer .mhead").all_inner_texts()
+    assert heads[0].startswith("base\nbaseline") and heads[1].startswith("tuned\ncandidate")
+    assert page.locator("#improvement-list details").count() == 15
+    fold = page.locator("#improvement-list details").first
+    fold.locator("summary").click()
+    assert fold.locator("article.case .answer").count() == 2
+    assert judged.problems == []
