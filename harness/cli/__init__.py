@@ -20,9 +20,11 @@ from harness.errors import EXIT_RUN_FAILED, EXIT_USAGE, HarnessError
 
 # module:attribute of each command (a click.Command or click.Group)
 COMMANDS = [
+    "harness.cli.init:init",
     "harness.cli.run:run",
     "harness.cli.validate:validate",
     "harness.cli.report:report",
+    "harness.cli.view:view",
     "harness.cli.gate:gate",
     "harness.cli.diff:diff",
     "harness.cli.history:history",
