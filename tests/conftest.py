@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from harness.api import RunOutcome
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["pytester"]  # tests/pytest_plugin run pytest sessions of their own
 
 
 @pytest.fixture(autouse=True)
