@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -22,13 +23,16 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
     table.add_column("model", overflow="fold")
     for column in ("results", "passed", "failed", "errors", "pass rate", "p50", "p95", "tokens in/out", "cached"):
         table.add_column(column, justify="right")
+    comparison = summary.get("comparison") or {}
+    baseline = next((str(entry.get("baseline")) for entry in comparison.values()), None)
     for name, block in summary.get("models", {}).items():
+        role = "baseline" if name == baseline else ("candidate" if name in comparison else None)
         errors = str(block["errors"])
         if block["errors"]:
             kinds = ", ".join(f"{k} {v}" for k, v in block.get("errors_by_kind", {}).items())
             errors = f"[red]{errors}[/] ({kinds})"
         table.add_row(
-            name,
+            f"{escape(name)} [dim]({role})[/]" if role else name,
             str(block["results"]),
             str(block["passed"]),
             str(block["failed"]),
