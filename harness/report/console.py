@@ -9,6 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from harness.report import leaderboard, panel_labels
+
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
@@ -46,6 +48,9 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
     console.print(table)
     print_metrics(summary, console)
     print_judging(summary, console)
+    leaderboard.print_ranking(summary, console)
+    panel_labels.print_panel(summary, console)
+    panel_labels.print_labels(summary, console)
     print_comparison(summary, console)
 
 

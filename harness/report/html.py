@@ -57,17 +57,25 @@ def embed_json(data: Any) -> Markup:
     return Markup(text.translate(_JSON_ESCAPES))
 
 
+def _orders(line: dict[str, Any]) -> list[dict[str, Any]]:
+    """The judged orders of a line; a panel's are every judge's, each marked with its judge."""
+    keys = ("order", "answer_a", "answer_b", "verdict", "winner", "reply", "invalid")
+    judges = line.get("judges")
+    if judges:
+        return [{"judge": name, **{key: order.get(key) for key in keys}}
+                for name, verdict in judges.items() for order in verdict.get("orders") or []]
+    return [{key: order.get(key) for key in keys} for order in line.get("orders") or []]
+
+
 def _pairwise_entry(line: dict[str, Any]) -> dict[str, Any]:
     return {
+        "candidate": line.get("candidate"),
         "baseline": line.get("baseline"),
         "outcome": line.get("outcome"),
         "inconsistent": bool(line.get("inconsistent")),
         "identical": bool(line.get("identical")),
         "note": line.get("invalid") or line.get("skipped"),
-        "orders": [
-            {key: order.get(key) for key in ("order", "answer_a", "answer_b", "verdict", "winner", "reply", "invalid")}
-            for order in line.get("orders") or []
-        ],
+        "orders": _orders(line),
     }
 
 
@@ -81,7 +89,10 @@ def _case_entry(view: RunView, row: CaseRow) -> dict[str, Any]:
         "messages": [{"role": m.get("role"), "content": m.get("content")} for m in row.messages],
         "references": row.references,
         "answers": row.answers,
-        "pairwise": {name: _pairwise_entry(line) for name, line in row.pairwise.items()},
+        "pairwise": {
+            **{name: _pairwise_entry(line) for name, line in row.pairwise.items()},
+            **{f"{line.get('candidate')} vs {line.get('baseline')}": _pairwise_entry(line) for line in row.battles},
+        },
     }
 
 

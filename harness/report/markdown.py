@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.gates.figures import format_value
+from harness.report import leaderboard, panel_labels
 from harness.report.view import CaseRow, RunView
 
 MAX_ROWS = 10
@@ -173,8 +174,17 @@ def break_even_lines(view: RunView) -> list[str]:
     return [f"Fine-tune break-even: {cell(cost.get('text'))}", ""] if cost else []
 
 
+def ranking_lines(view: RunView) -> list[str]:
+    return leaderboard.markdown_lines(view.summary, cell)
+
+
+def panel_lines(view: RunView) -> list[str]:
+    return panel_labels.markdown_lines(view.summary, cell)
+
+
 # The parts of summary.md after its title, in order: the regressions always first.
-PARTS = [regression_lines, improvement_lines, gate_lines, headline_lines, failing_lines, break_even_lines]
+PARTS = [regression_lines, improvement_lines, gate_lines, headline_lines, ranking_lines, panel_lines, failing_lines,
+         break_even_lines]
 
 
 def _title(view: RunView) -> str:

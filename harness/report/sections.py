@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.gates.figures import format_value, wilson_one_sided
+from harness.report import leaderboard as ranking
+from harness.report import panel_labels
 from harness.report.chart_blocks import charts
 from harness.report.view import RunView
 
@@ -167,6 +169,17 @@ def models(view: RunView) -> dict[str, Any]:
     return {"cards": _model_cards(view), "win_rates": _win_rates(view)}
 
 
+def leaderboard(view: RunView) -> dict[str, Any] | None:
+    """The Bradley–Terry ranking of several models (harness/report/leaderboard.py)."""
+    return ranking.html_rows(view.summary, view.gates)
+
+
+def panel(view: RunView) -> dict[str, Any] | None:
+    """A judge panel's own figures and the label judge (harness/report/panel_labels.py)."""
+    context = panel_labels.html_context(view.summary)
+    return context if context.get("panel") or context.get("labels") else None
+
+
 def _grades(view: RunView) -> list[dict[str, Any]]:
     rows = []
     for kind in ("rubric", "closed_qa"):
@@ -260,6 +273,8 @@ SECTIONS: list[Section] = [
     Section("improvements", improvements),
     Section("gates", gates),
     Section("models", models),
+    Section("leaderboard", leaderboard),
+    Section("panel", panel),
     Section("charts", charts),
     Section("tables", tables),
     Section("cases", cases),

@@ -110,13 +110,23 @@ def test_the_data_sample_has_exactly_its_planted_problems(capsys: pytest.Capture
 
 
 def harness_commands(text: str) -> list[list[str]]:
-    """`harness ...` invocations in a CI script (folded YAML joins their lines)."""
+    """`harness ...` invocations in a CI script (folded YAML joins their lines; `if ...; then harness ...;`
+    and `a && harness ...` count too)."""
     commands = []
     for line in text.replace("\\\n", " ").splitlines():
-        line = line.strip()
-        if line.startswith("harness "):
-            commands.append(shlex.split(line)[1:])
+        for part in re.split(r"&&|;|\bthen\b", line):
+            part = part.strip()
+            if part.startswith("harness "):
+                commands.append(shlex.split(part)[1:])
     return commands
+
+
+def resolve_command(args: list[str]) -> tuple[click.Command, list[str]]:
+    """The click command an argument list names (descending into groups such as `cache`), and the rest."""
+    command: click.Command = harness_cli
+    while isinstance(command, click.Group) and args and args[0] in command.commands:
+        command, args = command.commands[args[0]], args[1:]
+    return command, args
 
 
 def ci_scripts(path: Path) -> list[str]:
@@ -129,14 +139,15 @@ def ci_scripts(path: Path) -> list[str]:
 @pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
 def test_ci_snippets_call_commands_and_options_that_exist(name: str) -> None:
     commands = [c for script in ci_scripts(EXAMPLES / name) for c in harness_commands(script)]
-    assert any(c[0] == "run" for c in commands)
+    assert {c[0] for c in commands} >= {"run", "cache"}
     for args in commands:
-        command = harness_cli.commands[args[0]]
+        command, rest = resolve_command(args)
+        assert not isinstance(command, click.Group), (name, args)  # names a real subcommand
         known = {opt for param in command.params if isinstance(param, click.Option) for opt in param.opts}
-        options = [a for a in args[1:] if a.startswith("-")]
+        options = [a for a in rest if a.startswith("-")]
         assert set(options) <= known, (name, args)
-        suite = next(a for a in args[1:] if a.endswith(".yaml"))
-        assert (ROOT / suite).is_file(), suite
+        for suite in (a for a in rest if a.endswith(".yaml")):
+            assert (ROOT / suite).is_file(), suite
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "judges").glob("*.yaml")), ids=lambda p: p.name)
