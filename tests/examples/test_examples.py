@@ -133,7 +133,8 @@ def ci_scripts(path: Path) -> list[str]:
     data: Any = yaml.safe_load(path.read_text())
     if "jobs" in data:
         return [step["run"] for job in data["jobs"].values() for step in job["steps"] if "run" in step]
-    return [line for job in data.values() if isinstance(job, dict) for line in job.get("script", [])]
+    return [line for job in data.values() if isinstance(job, dict)
+            for key in ("before_script", "script", "after_script") for line in job.get(key, [])]
 
 
 @pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
