@@ -1,12 +1,15 @@
 """Staged vs pipelined judging: wall time of a judged run when the judge starts only after generation, and
 when each item is judged as soon as both its answers exist.
 
-    python bench/pipelined_judging.py [--cases 1000] [--latency 0.5] [--concurrency 32] [--rounds 2]
+    python bench/pipelined_judging.py [--cases 1000] [--latency 0.5] [--concurrency 32] [--judge-concurrency N] [--rounds 2]
 
 Two models answer every case and a judge reads both orders of every item, directly, against
 `harness.testing`'s server in a separate process with a fixed latency per request. Rounds are
 interleaved (staged, pipelined, staged, ...) so a change in machine load hits both alike; the
-best of each is printed with the share of the staged judge phase that pipelining hid.
+best of each is printed with the share of the staged judge phase that pipelining hid. Only the
+part of judging that fits beside generation can be hidden: with the judge reading both orders
+of every item at the models' concurrency, judging takes about twice as long as generating, so
+`--judge-concurrency` (the suite's `judge: {concurrency: N}`) shows the balanced case too.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--judge-concurrency", type=int, default=None, help="judge requests in flight (default: --concurrency)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--serve", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -60,10 +64,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             suite = folder / "suite.yaml"
-            suite.write_text("name: pipeline-bench\ncases:\n" + "".join(
+            judge_concurrency = args.judge_concurrency or args.concurrency
+            suite.write_text(f"name: pipeline-bench\njudge: {{concurrency: {judge_concurrency}}}\ncases:\n" + "".join(
                 f"  - {{id: c{i}, input: 'Answer question number {i} in one sentence.'}}\n" for i in range(args.cases)))
             print(f"{args.cases:,} cases x 2 models + judge (both orders: {2 * args.cases:,} judge requests), "
-                  f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency} per model and for the judge, "
+                  f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency} per model and {judge_concurrency} "
+                  "for the judge, "
                   f"no cache, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
             best: dict[str, tuple[float, dict[str, float]]] = {}
             for round_ in range(args.rounds):
