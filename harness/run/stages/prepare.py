@@ -28,7 +28,7 @@ from harness.run.context import PhaseClock, RunContext
 from harness.run.environment import environment
 from harness.run.options import RunOptions
 from harness.run.plan import WorkItem, build_work, select_cases
-from harness.run.planning import plan_models
+from harness.run.planning import baseline_name, check_judged_gates, plan_models
 from harness.run.runner import ErrorBudget
 from harness.run.store import RUN_FILE, create_run_dir, utc_now, write_json
 from harness.suite.case import Case
@@ -53,7 +53,9 @@ class PrepareStage:
         models, judge_plan = plan_models(
             loaded, cases, options.models, options.baseline, options.judge_refs or None, options.ranking
         )
-        judge_budget = _judging_budget(loaded, cases, models, judge_plan, options)
+        baseline = baseline_name(loaded, options.baseline)
+        batched, judge_batched = _batch_choices(models, judge_plan, options)
+        judge_budget = _judging_budget(loaded, cases, models, judge_plan, options, judge_batched)
         _warn_contamination(loaded, cases, console)
         ray_plan, ray_warnings = plan_ray(
             loaded.spec.engine if loaded.spec else None, models, options.ray, console, options.progress
@@ -65,14 +67,25 @@ class PrepareStage:
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in [*ray_warnings, *gate_warnings]:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        check_judged_gates(gate_texts, judge_plan)
+        _note_unjudged_baseline(loaded, baseline, models, judge_plan, console)
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
+        on_ray = set(ray_plan.models) if ray_plan is not None else set()
+        adapters = build_adapters([m for m in models if m.name not in on_ray], settings)
+        judge_adapters = build_adapters(judge_plan.judges, settings) if judge_plan else {}
+        if batched or judge_batched:
+            from harness.run.batch.support import check_endpoints
+
+            check_endpoints([(f"model '{name}'", adapters[name]) for name in sorted(batched)]
+                            + ([(f"judge '{name}'", adapter) for name, adapter in judge_adapters.items()]
+                               if judge_batched else []))
         try:
             budget = ErrorBudget.parse(options.max_errors, len(cases) * len(models) * options.repeat)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        judge_adapters = build_adapters(judge_plan.judges, settings) if judge_plan else {}
-        # Last, as it may start Ray actors: everything cheap has been checked by now.
-        adapters = build_adapters(models, replace(settings, ray=ray_plan))
+        if on_ray:  # last: starting the actors takes seconds, and they check the files on their nodes
+            adapters |= build_adapters([m for m in models if m.name in on_ray], replace(settings, ray=ray_plan))
+            adapters = {m.name: adapters[m.name] for m in models}
         if judge_budget is not None:
             print_budget(judge_budget, console)
 
@@ -103,7 +116,8 @@ class PrepareStage:
                 "sources": loaded.source_files,
                 "cases": len(cases),
             },
-            "models": [_model_entry(m, adapters[m.name]) for m in models],
+            "models": [{**_model_entry(m, adapters[m.name]), "batch": m.name in batched} for m in models],
+            "baseline": baseline,
             "options": {
                 "concurrency": options.concurrency,
                 "limit": options.limit,
@@ -120,11 +134,13 @@ class PrepareStage:
                 "max_judge_calls": options.max_judge_calls,
                 "allow_stale": options.allow_stale,
                 "allow_other_suite": options.allow_other_suite,
+                "batch": options.batch,
+                "pipeline": options.pipeline,
                 "ray": options.ray,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
-            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget),
+            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget, judge_batched),
             "ray": ray_plan.info if ray_plan is not None else None,
             "environment": environment(),
             "timings": clock.timings,
@@ -134,25 +150,38 @@ class PrepareStage:
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapters=judge_adapters, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
+            batched=batched, judge_batched=judge_batched,
         )
 
 
+def _batch_choices(models: list[ResolvedModel], judge_plan: JudgePlan | None, options: RunOptions) -> tuple[set[str], bool]:
+    """Which models (and whether the judge) go through the Batch API; refuses those that cannot."""
+    if not (options.batch or any(m.config.batch for m in models) or (judge_plan and judge_plan.config.batch)):
+        return set(), False
+    from harness.run.batch.support import batch_choices
+
+    return batch_choices(models, judge_plan, options.batch)
+
+
 def _judging_budget(
-    suite: Suite, cases: list[Case], models: list[ResolvedModel], plan: JudgePlan | None, options: RunOptions
+    suite: Suite, cases: list[Case], models: list[ResolvedModel], plan: JudgePlan | None, options: RunOptions,
+    batched: bool,
 ) -> JudgingBudget | None:
     """The judge calls the plan takes; a plan above --max-judge-calls stops here, before anything is sent."""
     if plan is None:  # nothing is judged: --max-judge-calls has nothing to limit
         return None
     prices = dict(suite.spec.cost.prices) if suite.spec is not None and suite.spec.cost is not None else {}
-    budget = plan_budget(plan, cases, models, options.repeat, prices, options.max_judge_calls)
+    budget = plan_budget(plan, cases, models, options.repeat, prices, options.max_judge_calls, batched)
     check_limit(budget)
     return budget
 
 
-def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None) -> dict[str, Any] | None:
+def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None,
+                 batched: bool) -> dict[str, Any] | None:
     if plan is None:
         return None
     entry = plan.describe()
+    entry["batch"] = batched
     entry["fingerprint"] = adapters[plan.judge.name].fingerprint
     if plan.panel:
         for judge in entry["panel"]["judges"]:
@@ -195,6 +224,18 @@ def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> No
         warning = run_warning(suite.path, declared, cases, suite.name)
         if warning:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _note_unjudged_baseline(suite: Suite, baseline: str | None, models: list[ResolvedModel],
+                            judge_plan: JudgePlan | None, console: Console) -> None:
+    """One `note:` line when a baseline is compared without a judge (unless pairwise is switched off)."""
+    if baseline is None or judge_plan is not None or len(models) < 2:
+        return
+    if suite.judge is not None and suite.judge.template("pairwise") is None:
+        return
+    console.print(f"note: no judge, so the candidates are compared with the baseline '{baseline}' by checks and "
+                  "metrics only; pass --judge SPEC for a pairwise win rate", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _cost_settings(suite: Suite, options: RunOptions) -> dict[str, Any]:
