@@ -1,9 +1,11 @@
 """summary.json blocks computed from judgments.jsonl lines alone, so any run directory can be re-summarized.
 
 `pairwise`: per candidate (vs the baseline) W/L/T/inconsistent/invalid, win rate with SE,
-Wilson and prompt-level bootstrap intervals, one-sided lower bound, soft win rate, position
-bias and the length split, plus the same per tag. `rubric` and `closed_qa`: per model, mean
-score with SE and bootstrap interval, invalid and skipped counts, per tag.
+one-sided 95 % lower and upper bounds and the two-sided 95 % interval (`harness.stats.bounds`:
+exact binomial without ties, Hoeffding–Bentkus with them; cases, not repeats, are the unit),
+the descriptive prompt-level bootstrap interval, soft win rate, position bias and the length
+split, plus the same per tag. `rubric` and `closed_qa`: per model, mean score with SE and the
+same bounds over the grading scale, invalid and skipped counts, per tag.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from typing import Any
 import numpy as np
 
 from harness.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from harness.stats.intervals import wilson_interval
+from harness.stats.bounds import CONFIDENCE, mean_bounds
 from harness.stats.pairwise import estimate_mean, first_slot_rate, length_split
 
-CONFIDENCE = 0.95
 Line = dict[str, Any]
 Block = Callable[[Sequence[Line]], dict[str, Any]]
 
@@ -27,11 +28,26 @@ def _by_tag(lines: Sequence[Line], block: Block) -> dict[str, Any]:
     return {tag: block([line for line in lines if tag in line.get("tags", [])]) for tag in tags}
 
 
-def _estimate(values: Sequence[float], clusters: Sequence[str], resamples: int, seed: int) -> dict[str, Any]:
+def _estimate(
+    values: Sequence[float], clusters: Sequence[str], resamples: int, seed: int, low: float = 0.0, high: float = 1.0
+) -> dict[str, Any]:
+    """Mean, SE, the bounds gates use, and the descriptive bootstrap interval, for values in [low, high]."""
+    bounds = mean_bounds(values, low, high, clusters, CONFIDENCE)
     estimate = estimate_mean(values, clusters, CONFIDENCE, resamples, seed)
-    if estimate is None:
-        return {"n": 0, "mean": None, "se": None, "ci": None, "lower_bound": None}
-    return estimate.as_dict()
+    if bounds is None or estimate is None:
+        return {"n": 0, "units": 0, "mean": None, "se": None, "ci": None, "lower_bound": None, "upper_bound": None,
+                "method": None, "bootstrap_ci": None}
+    return {
+        "n": estimate.n,
+        "units": bounds.n,
+        "mean": estimate.mean,
+        "se": estimate.se,
+        **bounds.as_dict(),
+        "bootstrap_ci": estimate.interval.as_dict(),
+    }
+
+
+_BOUND_KEYS = ("units", "ci", "lower_bound", "upper_bound", "method", "bootstrap_ci")
 
 
 def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
@@ -46,7 +62,7 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
     if soft_items:
         values = [float(i["soft"]) for i in soft_items]
         soft = _estimate(values, [str(i["case_id"]) for i in soft_items], resamples, seed)
-        soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], "ci": soft["ci"], "lower_bound": soft["lower_bound"]}
+        soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], **{k: soft[k] for k in _BOUND_KEYS}}
     # Position bias counts every valid single-order verdict, including those of items whose
     # other order was invalid: each is an observation of where the judge's preference fell.
     picks = [o["slot"] == "first" for item in items for o in item.get("orders", []) if o.get("slot") in ("first", "second")]
@@ -66,9 +82,7 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
         "win_rate": estimate["mean"],
         "se": estimate["se"],
-        "wilson": wilson_interval(sum(scores), n, CONFIDENCE).as_dict() if n else None,
-        "ci": estimate["ci"],
-        "lower_bound": estimate["lower_bound"],
+        **{key: estimate[key] for key in _BOUND_KEYS},
         "confidence": CONFIDENCE,
         "soft": soft,
         "position_bias": {
@@ -107,8 +121,9 @@ def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, 
 def grade_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     graded = [item for item in items if item["outcome"] == "graded"]
     scores = [float(item["score"]) for item in graded]
-    estimate = _estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed)
     binary = bool(items) and (items[0]["kind"] == "closed_qa" or items[0].get("scale") == "pass_fail")
+    low, high = _scale_range(items[0].get("scale") if items else None)
+    estimate = _estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed, low, high)
     block = {
         "items": len(items),
         "n": len(graded),
@@ -116,13 +131,19 @@ def grade_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed:
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
         "mean": estimate["mean"],
         "se": estimate["se"],
-        "ci": estimate["ci"],
-        "lower_bound": estimate["lower_bound"],
+        **{key: estimate[key] for key in _BOUND_KEYS},
         "confidence": CONFIDENCE,
+        "binary": binary,
+        "range": [low, high],
     }
-    if binary:
-        block["wilson"] = wilson_interval(sum(scores), len(scores), CONFIDENCE).as_dict() if scores else None
     return block
+
+
+def _scale_range(scale: Any) -> tuple[float, float]:
+    """The range a grade lies in: a rubric's numeric scale, else 0..1 (pass/fail, closed-QA)."""
+    if isinstance(scale, dict) and scale.get("min") is not None and scale.get("max") is not None:
+        return float(scale["min"]), float(scale["max"])
+    return 0.0, 1.0
 
 
 def grade_summary(

@@ -96,7 +96,7 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
     if pairwise:
         table = Table(title="pairwise (LLM judge, both orders)", title_justify="left")
         table.add_column("candidate vs baseline", overflow="fold")
-        for column in ("win rate", "95% CI", "Wilson", "W/L/T", "invalid", "position bias", "soft win rate"):
+        for column in ("win rate", "95% CI", "lower bound", "W/L/T", "invalid", "position bias", "soft win rate"):
             table.add_column(column, justify="right")
         for name, block in pairwise.items():
             bias = block["position_bias"]
@@ -106,7 +106,7 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
                 f"{name} vs {block['baseline']}",
                 _pct(block["win_rate"]),
                 _interval(block["ci"]),
-                _interval(block["wilson"]),
+                _pct(block.get("lower_bound")),
                 f"{block['wins']}/{block['losses']}/{block['ties']}",
                 _count(block["invalid"]),
                 bias_text,
@@ -123,7 +123,7 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
             table.add_column(column, justify="right")
         for name, block in grades.items():
             ci = block["ci"]
-            binary = "wilson" in block
+            binary = kind == "closed_qa" or bool(block.get("binary", "wilson" in block))
             table.add_row(
                 name,
                 _pct(block["mean"]) if binary else _number(block["mean"]),

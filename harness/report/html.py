@@ -19,8 +19,9 @@ import orjson
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
-from harness.gates.figures import format_value, wilson_one_sided
+from harness.gates.figures import format_value
 from harness.report.view import CaseRow, RunView
+from harness.stats.bounds import proportion_bounds
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
@@ -125,7 +126,7 @@ def _model_cards(view: RunView) -> list[dict[str, Any]]:
             "role": role,
             "spec": (by_name.get(name) or {}).get("spec", ""),
             "pass_rate": block.get("pass_rate"),
-            "pass_ci": wilson_one_sided(float(block.get("passed") or 0), answered) if answered else None,
+            "pass_ci": _pass_interval(int(block.get("passed") or 0), answered),
             "answered": answered,
             "passed": block.get("passed", 0),
             "failed": block.get("failed", 0),
@@ -139,6 +140,14 @@ def _model_cards(view: RunView) -> list[dict[str, Any]]:
             "judged": judged,
         })
     return cards
+
+
+def _pass_interval(passed: int, answered: int) -> tuple[float, float] | None:
+    """The two-sided 95 % exact (Clopper–Pearson) interval of a pass rate."""
+    if not answered:
+        return None
+    interval = proportion_bounds(passed, answered).interval
+    return interval.low, interval.high
 
 
 def _win_rates(view: RunView) -> list[dict[str, Any]]:
@@ -176,7 +185,7 @@ def _grades(view: RunView) -> list[dict[str, Any]]:
     for kind in ("rubric", "closed_qa"):
         for model, entry in (view.summary.get(kind) or {}).items():
             ci = entry.get("ci") or {}
-            binary = kind == "closed_qa" or "wilson" in entry
+            binary = kind == "closed_qa" or bool(entry.get("binary", "wilson" in entry))
             show = _pct if binary else (lambda v: "-" if v is None else f"{v:.2f}")
             rows.append({
                 "kind": kind.replace("_", "-"), "model": model, "mean": show(entry.get("mean")),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -41,13 +40,20 @@ def evaluate(*texts: str, ctx: RunFigures | None = None) -> list[Any]:
     return evaluate_gates(parse_gates(list(texts)), ctx or figures())
 
 
-def one_sided_wilson(successes: int, n: int) -> tuple[float, float]:
-    """Hand formula: Wilson score interval with z = 1.6449 (one-sided 95 %)."""
-    z = 1.6448536269514722
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+def nine_of_ten_exact() -> tuple[float, float]:
+    """Hand-derived one-sided 95 % Clopper–Pearson bounds of 9 of 10.
+
+    Lower: P(X >= 9 | p) = 10 p^9 (1 - p) + p^10 = 0.05, solved by bisection.
+    Upper: P(X <= 9 | p) = 1 - p^10 = 0.05, so p = 0.95 ** (1/10).
+    """
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        mid = (low + high) / 2
+        if 10 * mid**9 * (1 - mid) + mid**10 < 0.05:
+            low = mid
+        else:
+            high = mid
+    return low, 0.95 ** (1 / 10)
 
 
 def test_win_rate_uses_the_one_sided_lower_bound_by_default() -> None:
@@ -81,8 +87,8 @@ def test_too_few_valid_judgments_fail_the_gate() -> None:
     assert row.passed
 
 
-def test_pass_rate_bounds_are_one_sided_wilson() -> None:
-    low, high = one_sided_wilson(9, 10)
+def test_pass_rate_bounds_are_one_sided_exact_binomial() -> None:
+    low, high = nine_of_ten_exact()
     [point, lower, upper] = evaluate("pass_rate[tuned] >= 0.8", "pass_rate[tuned].lower >= 0.6", "pass_rate[tuned].upper < 1")
     assert (point.value, point.passed) == (0.9, True)
     assert lower.value == pytest.approx(low, abs=1e-9) and lower.passed
