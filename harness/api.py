@@ -20,6 +20,7 @@ from harness.run.stages import GenerateStage, JudgeStage, PrepareStage, ReportSt
 from harness.run.store import RunData
 from harness.run.store import load_run as _load_run
 from harness.suite.loader import Suite
+from harness.terminal import make_console
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +34,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     Raises UsageError/SuiteError before anything is sent, and RunError (with `run_dir` set)
     when the run had to stop; what was answered by then is on disk and in the cache.
     """
-    ctx = PrepareStage().prepare(suite, options or RunOptions(), console or Console(stderr=True))
+    ctx = PrepareStage().prepare(suite, options or RunOptions(), console or make_console(stderr=True))
     run_pipeline(ctx, default_stages(ctx))
     return ctx.outcome(_warnings(ctx.records))
 

@@ -20,7 +20,6 @@ import click
 def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | None, alpha: float,
          fail_on_regression: bool) -> int:
     """Compare NEW_RUN with BASE_RUN case by case: flips, McNemar, paired bootstrap CIs, win-rate change."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -28,9 +27,10 @@ def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | 
     from harness.report.diff import diff_runs
     from harness.report.diff_render import model_rows, write_diff
     from harness.run.store import load_run
+    from harness.terminal import output_console
 
     result = diff_runs(load_run(base_run), load_run(new_run), list(models), alpha)
-    out = Console() if Console().is_terminal else Console(width=160)
+    out = output_console()
     if result.suite_changed:
         out.print("[yellow]note:[/] the suite file changed between the runs; only cases in both are paired")
     if result.added or result.removed:

@@ -38,18 +38,18 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
     Runs are indexed in DIR/history.sqlite when they finish; run directories found under DIR that
     are not indexed yet are added first. Without SUITE, lists the suites the history knows.
     """
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from harness.errors import UsageError
     from harness.gates.figures import FIGURES, format_value
     from harness.report.history import index_directory, load_history, sparkline, suites, trends
+    from harness.terminal import output_console
 
     if not directory.is_dir():
         raise UsageError(f"no run history: '{directory}' does not exist (give the runs' folder with --dir)")
     index_directory(directory)
-    out = Console() if Console().is_terminal else Console(width=180)
+    out = output_console(180)
     if suite is None:
         table = Table(title=f"suites in {directory}", title_justify="left")
         table.add_column("suite")

@@ -43,11 +43,11 @@ def export(run_dir: Path, output: Path | None, limit: int, candidate: str | None
 def agreement(run_dir: Path, labels: Path, as_json: bool) -> None:
     """Judge-human agreement on RUN from a filled review sheet LABELS (columns item, verdict)."""
     import orjson
-    from rich.console import Console
     from rich.table import Table
 
     from harness.judging.review import ANCHORS, judge_human_agreement
     from harness.run.store import load_run
+    from harness.terminal import make_console
 
     result = judge_human_agreement(load_run(run_dir), labels)
     if as_json:
@@ -69,7 +69,7 @@ def agreement(run_dir: Path, labels: Path, as_json: bool) -> None:
     )
     for name, (with_ties, without_ties) in ANCHORS.items():
         table.add_row(f"MT-Bench: {name}", pct(with_ties), pct(without_ties), "")
-    Console().print(table)
+    make_console().print(table)
 
 
 @judge.command()

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness.terminal import literal
+
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
@@ -17,17 +19,17 @@ def _seconds(value: float | None) -> str:
 
 
 def print_summary(summary: dict[str, Any], console: Console, title: str | None = None) -> None:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=literal(title) if title else None, title_justify="left")
     table.add_column("model", overflow="fold")
     for column in ("results", "passed", "failed", "errors", "pass rate", "p50", "p95", "tokens in/out", "cached"):
         table.add_column(column, justify="right")
     for name, block in summary.get("models", {}).items():
         errors = str(block["errors"])
         if block["errors"]:
-            kinds = ", ".join(f"{k} {v}" for k, v in block.get("errors_by_kind", {}).items())
+            kinds = literal(", ".join(f"{k} {v}" for k, v in block.get("errors_by_kind", {}).items()))
             errors = f"[red]{errors}[/] ({kinds})"
         table.add_row(
-            name,
+            literal(name),
             str(block["results"]),
             str(block["passed"]),
             str(block["failed"]),
@@ -68,14 +70,14 @@ def print_metrics(summary: dict[str, Any], console: Console) -> None:
     table = Table(title="reference metrics (95% CI)", title_justify="left")
     table.add_column("metric")
     for model in models:
-        table.add_column(model, justify="right", overflow="fold")
+        table.add_column(literal(model), justify="right", overflow="fold")
     for name in names:
-        table.add_row(name, *(_figure(name, metrics[name]) if name in metrics else "-" for metrics in models.values()))
+        table.add_row(literal(name), *(_figure(name, metrics[name]) if name in metrics else "-" for metrics in models.values()))
     console.print(table)
     for model, block in summary.get("models", {}).items():
         unmatched = (block.get("classification") or {}).get("unmatched")
         if unmatched:
-            console.print(f"{model}: {unmatched} outputs matched no label (counted as 'unmatched')", highlight=False)
+            console.print(f"{model}: {unmatched} outputs matched no label (counted as 'unmatched')", markup=False)
 
 
 def _interval(interval: dict[str, float] | None) -> str:
@@ -103,7 +105,7 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
             bias_text = "-" if bias["first_slot_rate"] is None else f"{100 * bias['first_slot_rate']:.0f}% first"
             soft = block.get("soft")
             table.add_row(
-                f"{name} vs {block['baseline']}",
+                literal(f"{name} vs {block['baseline']}"),
                 _pct(block["win_rate"]),
                 _interval(block["ci"]),
                 _pct(block.get("lower_bound")),
@@ -125,7 +127,7 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
             ci = block["ci"]
             binary = kind == "closed_qa" or bool(block.get("binary", "wilson" in block))
             table.add_row(
-                name,
+                literal(name),
                 _pct(block["mean"]) if binary else _number(block["mean"]),
                 _interval(ci) if binary else ("-" if not ci else f"{ci['low']:.2f}-{ci['high']:.2f}"),
                 str(block["n"]),

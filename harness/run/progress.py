@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -41,7 +42,7 @@ async def show_progress(counters: dict[str, ModelCounters], console: Console, en
             console=console,
             auto_refresh=False,
         )
-        tasks = {name: progress.add_task(name, total=c.total, errors="") for name, c in counters.items()}
+        tasks = {name: progress.add_task(escape(name), total=c.total, errors="") for name, c in counters.items()}
 
         def refresh() -> None:
             for name, c in counters.items():
@@ -73,6 +74,7 @@ async def show_progress(counters: dict[str, ModelCounters], console: Console, en
                 reported[name] = quarter
                 console.print(
                     f"{name}: {c.done}/{c.total} done, {c.errors} errors, {time.monotonic() - started:.1f}s",
+                    markup=False,
                     highlight=False,
                 )
 

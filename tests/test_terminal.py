@@ -1,0 +1,50 @@
+"""User text reaches the console literally: no emoji codes (`:llama:`), no markup (`[bold]`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.testing import FakeOpenAIServer
+from tests.report.helpers import cli, run_dirs
+
+SUITE = """\
+name: literal
+cases:
+  - id: "[bold]first"
+    input: "question one"
+    tags: [":x:", "[red]tag"]
+    required_patterns: ["ok"]
+  - id: ":x:second"
+    input: "question two"
+    required_patterns: ["ok"]
+"""
+
+
+def test_model_names_case_ids_and_tags_print_as_written(
+    tmp_path: Path, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    (tmp_path / "s.yaml").write_text(SUITE)
+    fake_openai.responder = lambda body: "ok"
+    code, out, err = cli(["run", "s.yaml", "-m", "openai:llama", "-m", "openai:[bold]x:x:", "-g", "pass_rate >= 0.5"],
+                         capsys)
+    assert code == 0, err
+    printed = out + err
+    assert "openai:llama" in printed and "🦙" not in printed
+    assert "openai:[bold]x:x:" in printed and "❌" not in printed
+    first = run_dirs(tmp_path)[0]
+
+    fake_openai.responder = lambda body: "ok" if "two" in str(body["messages"]) else "no"
+    code, out, err = cli(["run", "s.yaml", "-m", "openai:llama", "-m", "openai:[bold]x:x:", "--no-cache"], capsys)
+    assert code == 0, err
+    second = next(d for d in run_dirs(tmp_path) if d != first)
+    code, out, err = cli(["diff", str(first), str(second), "-m", "openai:llama"], capsys)
+    assert "openai:llama" in out and "🦙" not in out
+    assert "[bold]first" in out  # the case that went pass -> fail, with its brackets
+
+    code, out, err = cli(["gate", str(second), "--only", "-g", "pass_rate >= 0.9"], capsys)
+    assert code == 1
+    assert "pass_rate (openai:[bold]x:x:)" in out and "❌" not in out
