@@ -59,7 +59,7 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
         out.print(table)
         return 0
     name = _suite_name(suite)
-    runs = load_history(directory, name, limit)
+    runs = load_history(directory, name, limit, models)
     if not runs:
         known = ", ".join(n for n, _ in suites(directory)) or "none"
         raise UsageError(f"no runs of suite '{name}' under {directory} (suites: {known})")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.checks.base import check_text
 from harness.errors import UsageError
 from harness.run.store import RunData
 from harness.stats.mcnemar import McNemarResult, mcnemar_exact
@@ -77,7 +78,7 @@ def _index(data: RunData, model: str) -> dict[Key, dict[str, Any]]:
 
 
 def _failing(record: dict[str, Any]) -> list[str]:
-    return [str(c.get("reason")) for c in record.get("checks") or [] if not c.get("passed")]
+    return [check_text(c) for c in record.get("checks") or [] if not c.get("passed")]
 
 
 def _flip(key: Key, base: dict[str, Any], new: dict[str, Any], failing: dict[str, Any]) -> Flip:

@@ -38,7 +38,7 @@ def _why(row: CaseRow, model: str) -> str:
     answer = row.answers.get(model) or {}
     if answer.get("error"):
         return f"error: {answer['error']}"
-    reasons = [str(reason) for _, passed, reason in answer.get("checks", []) if not passed]
+    reasons = [f"{name}: {reason}" for name, passed, reason in answer.get("checks", []) if not passed]
     judged = row.pairwise.get(model) or {}
     if judged.get("outcome") == "loss":
         reasons.append("judge preferred the baseline in both orders")

@@ -31,7 +31,7 @@ def test_flips_mcnemar_and_paired_deltas(two_runs: tuple[Path, Path]) -> None:
     tuned, base = result.models
     assert tuned.paired == 12
     assert [f.case_id for f in tuned.regressed] == [f"case-{i:04d}" for i in (0, 1, 2, 3, 4, 5, 7)]
-    assert tuned.fixed == [] and tuned.regressed[0].reasons == ["missing required pattern 'step'"]
+    assert tuned.fixed == [] and tuned.regressed[0].reasons == ["required: 'step': missing"]
     # exact McNemar by hand: b = 7, c = 0, p = 2 * (1/2)^7
     assert (tuned.mcnemar.regressions, tuned.mcnemar.improvements) == (7, 0)
     assert tuned.mcnemar.p_value == pytest.approx(2 / 128)
@@ -77,7 +77,7 @@ def test_diff_cli_writes_files_and_exit_codes(two_runs: tuple[Path, Path], capsy
     code, _, _ = cli(["diff", str(before), str(after), "-o", str(before / "d")], capsys)
     md = (before / "d" / "diff.md").read_text()
     assert "❌ significant regression" in md and "pass → fail **7**" in md and "exact McNemar p = 0.0156" in md
-    assert "| case-0000 | account | missing required pattern 'step' |" in md
+    assert "| case-0000 | account | required: 'step': missing |" in md
     html = (before / "d" / "diff.html").read_text()
     assert "case-0007" in html and "<script>window" not in html and "&lt;script&gt;" in html
     code, _, err = cli(["diff", str(before), str(after), "--model", "nobody"], capsys)

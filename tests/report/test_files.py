@@ -44,7 +44,7 @@ def test_junit_structure(judged_run: Path) -> None:
     [failing] = [case for case in cases if case.find("failure") is not None]
     assert failing.get("name") == "case-0006"
     message = failing.find("failure")
-    assert message is not None and message.get("message") == "required: 'step': missing required pattern 'step'"
+    assert message is not None and message.get("message") == "required: 'step': missing"
     assert "Question 6: nope" in (message.text or "")
     base = suites["demo.base"]
     assert base.get("failures") == "6"
@@ -79,7 +79,7 @@ def test_summary_markdown(judged_run: Path) -> None:
     assert "| ✅ pass | `pass_rate[tuned] >= 0.9` | pass_rate (tuned) | point estimate | 91.7% |" in text
     assert "| model | pass rate | error rate | latency p95 | win rate | rubric |" in text
     # the worst regression: case-0006, which the baseline passes and the candidate fails
-    assert "| case-0006 | account | tuned | pass | fail | missing required pattern 'step'; judge preferred the baseline" in text
+    assert "| case-0006 | account | tuned | pass | fail | required: 'step': missing; judge preferred the baseline" in text
     assert "<script>" not in text and "<b>" not in text
 
 
