@@ -25,6 +25,7 @@ from harness.run.environment import environment
 from harness.run.options import RunOptions
 from harness.run.plan import WorkItem, build_work, select_cases
 from harness.run.planning import plan_models
+from harness.run.preflight import suite_checks
 from harness.run.runner import ErrorBudget
 from harness.run.store import RUN_FILE, create_run_dir, utc_now, write_json
 from harness.suite.case import Case
@@ -42,7 +43,8 @@ class PrepareStage:
             raise UsageError("--repeat must be at least 1")
         if options.concurrency < 1:
             raise UsageError("--concurrency must be at least 1")
-        loaded = suite if isinstance(suite, Suite) else load_suite(suite)
+        # The same checks as `harness validate`: every problem of the suite at once, before sending.
+        loaded = suite if isinstance(suite, Suite) else load_suite(suite, extra_checks=suite_checks)
         cases = select_cases(loaded.cases, options.filters, options.limit)
         if not cases:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
