@@ -138,8 +138,20 @@ def _model_cards(view: RunView) -> list[dict[str, Any]]:
             "completion_tokens": int(block.get("completion_tokens") or 0),
             "cost_per_1k": (cost_models.get(name) or {}).get("per_1k_requests"),
             "judged": judged,
+            "cache": _cache_text((by_name.get(name) or {}).get("cache") or {}),
         })
     return cards
+
+
+def _cache_text(reuse: dict[str, Any]) -> str | None:
+    """`8 answers, oldest 3 min (a name on a custom endpoint: ...)` for a model card."""
+    from harness.run.reuse import format_age
+
+    if not reuse.get("reused"):
+        return None
+    age = reuse.get("oldest_age_s")
+    oldest = f", oldest {format_age(float(age))}" if age is not None else ""
+    return f"{reuse['reused']} answers{oldest} ({reuse.get('policy')})"
 
 
 def _pass_interval(passed: int, answered: int) -> tuple[float, float] | None:

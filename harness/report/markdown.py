@@ -120,6 +120,20 @@ def gate_lines(view: RunView) -> list[str]:
     return ["### Gates", "", *_table(["result", "gate", "figure", "bound used", "value", "threshold", "note"], rows), ""]
 
 
+def cache_lines(run: dict[str, Any]) -> list[str]:
+    """`tuned: 8 answers (oldest 3 min)` per model that reused cached answers (run.json models[].cache)."""
+    from harness.run.reuse import format_age
+
+    lines = []
+    for model in run.get("models") or []:
+        reuse = model.get("cache") or {}
+        if reuse.get("reused"):
+            age = reuse.get("oldest_age_s")
+            oldest = f" (oldest {format_age(float(age))})" if age is not None else ""
+            lines.append(f"{model.get('name')}: {reuse['reused']} answers{oldest}")
+    return lines
+
+
 def render_markdown(view: RunView) -> str:
     passed = view.gates_passed
     if passed is None:
@@ -137,6 +151,9 @@ def render_markdown(view: RunView) -> str:
     if view.run.get("status") not in (None, "complete"):
         facts.append(f"status **{cell(view.run.get('status'))}**")
     lines = [f"## harness: {cell(view.suite_name)} — {status}", "", " · ".join(facts), ""]
+    reused = cache_lines(view.run)
+    if reused:
+        lines += ["From the cache: " + "; ".join(cell(line, 200) for line in reused), ""]
     lines += gate_lines(view)
     lines += headline_lines(view)
     lines += worst_lines(view)

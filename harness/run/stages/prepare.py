@@ -7,6 +7,8 @@ is a UsageError or SuiteError (exit 2) and nothing has been sent yet.
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,14 @@ from harness.run.options import RunOptions
 from harness.run.plan import WorkItem, build_work, select_cases
 from harness.run.planning import plan_models
 from harness.run.preflight import suite_checks
+from harness.run.reuse import (
+    ModelReuse,
+    cache_fingerprint,
+    describe_server,
+    find_resumable,
+    identity_of,
+    select_reusable,
+)
 from harness.run.runner import ErrorBudget
 from harness.run.store import RUN_FILE, create_run_dir, utc_now, write_json
 from harness.suite.case import Case
@@ -67,13 +77,23 @@ class PrepareStage:
             raise UsageError(str(exc)) from None
         cache_path = (options.cache_dir or default_cache_dir()) / "cache.sqlite" if options.use_cache else None
         cached: dict[str, GenerationResponse] = {}
+        now = time.time()
+        reuse = _reuse_states(models, adapters, ask_server=cache_path is not None)
         if cache_path is not None:
-            _attach_cache_keys(work, adapters)
+            _attach_cache_keys(work, adapters, reuse)
             reader = ResponseCache(cache_path)
             try:
-                cached = reader.get_many([item.key for item in work if item.key is not None])
+                hits = reader.get_many([item.key for item in work if item.key is not None])
+                created = reader.created_many(list(hits))
             finally:
                 reader.close()
+            resume = find_resumable(options.output_dir, loaded.sha256)
+            cached = select_reusable(work, hits, created, reuse, resume, now)
+            totals = Counter(item.model for item in work)
+            for name, state in reuse.items():
+                line = state.line(name, totals[name], now)
+                if line:
+                    console.print(line, markup=False, highlight=False, soft_wrap=True)
         clock.lap(self.phase)
 
         run_dir = create_run_dir(options.output_dir, loaded.name)
@@ -91,7 +111,7 @@ class PrepareStage:
                 "sources": loaded.source_files,
                 "cases": len(cases),
             },
-            "models": [_model_entry(m, adapters[m.name]) for m in models],
+            "models": [_model_entry(m, reuse[m.name], now if cache_path is not None else None) for m in models],
             "options": {
                 "concurrency": options.concurrency,
                 "limit": options.limit,
@@ -122,24 +142,40 @@ class PrepareStage:
         )
 
 
-def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
-    return {
+def _model_entry(model: ResolvedModel, reuse: ModelReuse, now: float | None) -> dict[str, Any]:
+    entry = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
         "base_model": model.spec.base_model,
         "adapters": list(model.spec.adapters),
-        "fingerprint": adapter.fingerprint,
+        "fingerprint": reuse.fingerprint,
         "generation": model.generation.request_dict(),
     }
+    if model.config.version is not None:
+        entry["version"] = model.config.version
+    if now is not None:  # --no-cache: nothing read, nothing to state
+        entry["cache"] = reuse.as_dict(now)
+    return entry
 
 
-def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
+def _reuse_states(models: list[ResolvedModel], adapters: dict[str, ModelAdapter], ask_server: bool) -> dict[str, ModelReuse]:
+    """Each model's identity and cache fingerprint (with the server's description, when it gives one)."""
+    states = {}
+    for model in models:
+        adapter = adapters[model.name]
+        identity = identity_of(model, adapter)
+        described = describe_server(adapter, identity) if ask_server and adapter.capabilities.cacheable else None
+        states[model.name] = ModelReuse(identity, cache_fingerprint(adapter, identity, described), described)
+    return states
+
+
+def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter], reuse: dict[str, ModelReuse]) -> None:
     for item in work:
-        adapter = adapters[item.model]
-        if adapter.capabilities.cacheable:
-            item.request_fingerprint = adapter.fingerprint
-            item.key = request_key(adapter.fingerprint, item.request)
+        if adapters[item.model].capabilities.cacheable:
+            fingerprint = reuse[item.model].fingerprint
+            item.request_fingerprint = fingerprint
+            item.key = request_key(fingerprint, item.request)
 
 
 def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> None:
