@@ -132,3 +132,49 @@ def test_unknown_figures_and_models_are_usage_errors() -> None:
         parse_gates(["pass_rate >"])
     with pytest.raises(UsageError, match="win_rate is a fraction"):
         parse_gates(["win_rate >= 70"])
+
+
+def judged_items(wins: int, ties: int, losses: int) -> RunFigures:
+    """A run's figures from pairwise judgment lines, summarized as the judge stage does."""
+    from harness.judging.summary import pairwise_summary
+
+    outcomes = [("win", 1.0)] * wins + [("tie", 0.5)] * ties + [("loss", 0.0)] * losses
+    lines = [
+        {"kind": "pairwise", "candidate": "tuned", "baseline": "base", "judge": "j", "case_id": f"c{i}",
+         "outcome": outcome, "score": score, "orders": [], "candidate_chars": 10, "baseline_chars": 10, "tags": []}
+        for i, (outcome, score) in enumerate(outcomes)
+    ]
+    summary = {"models": {"tuned": {}, "base": {}}, "pairwise": pairwise_summary(lines, resamples=2000)}
+    return RunFigures(summary, {"models": [{"name": "tuned"}, {"name": "base"}], "judge": {"baseline": "base"}})
+
+
+def test_eight_wins_of_eight_do_not_pass_seventy_percent() -> None:
+    [row] = evaluate("win_rate >= 0.7", ctx=judged_items(8, 0, 0))
+    assert not row.passed and row.value == pytest.approx(0.05 ** (1 / 8)) and row.point == 1.0
+    assert row.note == (
+        "point 100.0%, n=8/8, too few valid items: with 8, even a perfect result gives a 95% lower bound of "
+        "at most 68.8%; at least 9 valid items are needed"
+    )
+    [row] = evaluate("win_rate >= 0.7", ctx=judged_items(9, 0, 0))
+    assert row.passed  # 0.05 ** (1/9) = 0.717
+
+
+def test_eighty_wins_of_a_hundred_pass_seventy_percent() -> None:
+    [row] = evaluate("win_rate >= 0.7", ctx=judged_items(80, 0, 20))
+    assert row.passed and round(row.value, 3) == 0.723 and "too few" not in row.note
+
+
+def test_all_ties_are_never_a_zero_width_interval() -> None:
+    ctx = judged_items(0, 8, 0)
+    entry = ctx.summary["pairwise"]["tuned"]
+    assert entry["ci"]["low"] < entry["lower_bound"] < 0.5 < entry["upper_bound"] < entry["ci"]["high"]
+    [low] = evaluate("win_rate >= 0.5", ctx=ctx)
+    [high] = evaluate("win_rate <= 0.5", ctx=ctx)
+    assert not low.passed and not high.passed  # eight ties cannot show the rate is at or below/above 1/2
+
+
+def test_an_upper_bound_gate_with_too_few_items_says_so() -> None:
+    [row] = evaluate("win_rate < 0.2", ctx=judged_items(0, 0, 10))
+    # best upper bound of n items all lost: 1 - 0.05 ** (1/n); below 0.2 from n = 14
+    assert not row.passed and "even a perfect result gives a 95% upper bound of at least 25.9%" in row.note
+    assert "at least 14 valid items are needed" in row.note
