@@ -43,7 +43,6 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
         max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
-
     from harness.api import RunOptions, run_suite
     from harness.errors import EXIT_GATE_FAILED
     from harness.gates.console import print_gates

@@ -44,7 +44,7 @@ def _corpus_row(name: str, before: float | None, after: float | None) -> dict[st
 
     change = "-" if before is None or after is None else f"{after - before:+.2f}"
     return {"figure": f"{name} (corpus)", "base": show(before), "new": show(after), "delta": change,
-            "ci": "-", "n": "run", "mark": ""}
+            "ci": "-", "n": "-", "mark": ""}
 
 
 def model_rows(model: ModelDiff) -> list[dict[str, str]]:

@@ -116,3 +116,16 @@ def test_report_of_a_run_without_judge_or_gates(tmp_path: Path, fake_openai: Fak
     root = ET.parse(outcome.run_dir / "junit.xml").getroot()
     assert [s.get("name") for s in root.findall("testsuite")] == ["demo.tuned"]
     assert XSS not in (outcome.run_dir / "report.html").read_text()
+
+
+def test_a_run_summarized_before_the_exact_bounds_is_gated_with_them(judged_run: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    summary_file = judged_run / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    for key in ("method", "upper_bound", "units"):
+        summary["pairwise"]["tuned"].pop(key)
+    summary["pairwise"]["tuned"]["lower_bound"] = 0.99  # an old bootstrap bound that would pass
+    summary_file.write_text(json.dumps(summary))
+    code, out, _ = cli(["gate", str(judged_run), "--only", "-g", "win_rate >= 0.7"], capsys)
+    scores = [line["score"] for line in load_run(judged_run).judgments if line["kind"] == "pairwise" and line.get("score") is not None]
+    assert code == 1 and f"{100 * mean_bounds(scores).lower:.1f}%" in out
