@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 
-def make_console(stderr: bool = False, width: int | None = None) -> Console:
+def make_console(stderr: bool = False, width: int | None = None, quiet: bool = False) -> Console:
     """A console with emoji codes off (and no highlighting, which would restyle user text)."""
-    return Console(stderr=stderr, emoji=False, highlight=False, width=width)
+    return Console(stderr=stderr, emoji=False, highlight=False, width=width, quiet=quiet)
 
 
 def output_console(width: int = 160) -> Console:

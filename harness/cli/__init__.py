@@ -26,6 +26,7 @@ COMMANDS = [
     "harness.cli.gate:gate",
     "harness.cli.diff:diff",
     "harness.cli.history:history",
+    "harness.cli.monitor:monitor",
     "harness.cli.judge:judge",
     "harness.cli.data:data",
 ]

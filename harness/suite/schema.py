@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -298,6 +299,55 @@ class CostConfig(StrictModel):
     epochs: float = Field(default=1, gt=0, description="Training epochs, with training_tokens.")
 
 
+# `${NAME}`: a value taken from the environment when it is used (webhook URLs carry tokens).
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class MonitorRule(StrictModel):
+    """A rule `harness monitor` checks after every run: a condition that must hold (the gate syntax,
+    with `median(N)` of past runs allowed as the threshold). Written as a string or as a mapping."""
+
+    rule: str = Field(
+        description="What must hold, e.g. `pass_rate >= 90%`, `latency_p95 <= 2.5` or "
+        "`pass_rate >= median(10) - 5%` (no more than 5 points below the median of the last 10 runs)."
+    )
+    name: str | None = Field(default=None, description="Name shown in alerts and the Prometheus `rule` label (default: the rule).")
+    retrain: bool = Field(default=False, description="A retraining trigger: its alerts say so and carry `retrain: true`.")
+
+
+class MonitorConfig(StrictModel):
+    """Drift and threshold rules for `harness monitor`, and where its alerts go."""
+
+    rules: list[MonitorRule] = Field(
+        default_factory=list, description="Rules checked after every run; a failed run always counts as a broken rule."
+    )
+    webhook: str | None = Field(
+        default=None,
+        description="http(s) URL that receives every alert as a JSON POST; `${NAME}` takes it from an environment variable.",
+    )
+    window: int = Field(default=10, ge=1, le=1000, description="Past runs behind `median` when a rule gives no `median(N)`.")
+    webhook_retries: int = Field(default=3, ge=0, le=10, description="Retries of a webhook POST that fails (backoff 1 s, 2 s, 4 s...).")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds to wait for the webhook to answer.")
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rule_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"rule": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or ENV_REFERENCE.fullmatch(value.strip()):
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"webhook: '{value}' is not an http(s) URL (or a ${{NAME}} environment variable)")
+        return value.strip()
+
+
+
 class SuiteFile(StrictModel):
     """A suite file's top level."""
 
@@ -325,6 +375,9 @@ class SuiteFile(StrictModel):
         default_factory=list,
         description="Fine-tuning data the models under test were trained on (a path or a list, relative to the "
         "suite); `harness run` warns when cases appear in it, `harness data contamination` checks against it.",
+    )
+    monitor: MonitorConfig | None = Field(
+        default=None, description="Rules and alerts for `harness monitor` (drift against past runs, thresholds, webhook)."
     )
 
     @field_validator("training_data", mode="before")
