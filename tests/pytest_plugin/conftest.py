@@ -4,7 +4,7 @@ extensions cannot be imported twice in one process, so what a run loads is impor
 from __future__ import annotations
 
 import scipy.optimize  # harness.stats.bounds imports these lazily
-import scipy.special
+import scipy.special  # noqa: F401
 
 import harness.api
 import harness.models.openai_adapter
