@@ -29,6 +29,7 @@ COMMANDS = [
     "harness.cli.monitor:monitor",
     "harness.cli.judge:judge",
     "harness.cli.data:data",
+    "harness.cli.cache:cache",
 ]
 
 _debug = False

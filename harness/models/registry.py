@@ -17,6 +17,7 @@ _KIND_MODULES = {
     "openai": "harness.models.openai_adapter",
     "predictions": "harness.models.predictions",
     "hf": "harness.models.hf",
+    "run": "harness.models.recorded",
 }
 
 
@@ -27,6 +28,9 @@ class AdapterSettings:
     concurrency: int = 32
     timeout: float = 60.0
     max_retries: int = 4
+    suite_name: str | None = None  # the suite being run; `run:` recordings of another suite are refused
+    allow_other_suite: bool = False  # accept `run:` recordings made from a suite of another name
+    allow_stale: bool = False  # `run:` answers to cases whose messages changed since are used anyway
 
 
 def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -> dict[str, ModelAdapter]:

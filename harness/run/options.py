@@ -31,6 +31,8 @@ class RunOptions:
     monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
+    allow_stale: bool = False  # `run:` models: use recorded answers to cases that changed since
+    allow_other_suite: bool = False  # `run:` models: accept a recording made from a suite of another name
 
 
 @dataclass

@@ -71,8 +71,9 @@ def plan_models(
             "`rubric:` to cases, or `judge: {closed_qa: true}` for cases with references"
         )
     judge = resolve_model(judge_ref, suite.models, GenerationParams(), suite.directory)
-    if judge.spec.kind == "predictions":
-        raise UsageError(f"judge '{judge_ref}' is a predictions file; a judge must be a model that generates (openai, hf)")
+    if judge.spec.kind in ("predictions", "run"):
+        what = "a predictions file" if judge.spec.kind == "predictions" else "a recorded run"
+        raise UsageError(f"judge '{judge_ref}' is {what}; a judge must be a model that generates (openai, hf)")
     if config.concurrency is not None:
         judge = replace(judge, config=judge.config.model_copy(update={"concurrency": config.concurrency}))
     try:

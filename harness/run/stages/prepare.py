@@ -18,7 +18,7 @@ from harness import __version__
 from harness.errors import UsageError
 from harness.gates.validate import gates_for_run
 from harness.metrics.stage import ScoringStage
-from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
@@ -61,7 +61,8 @@ class PrepareStage:
         models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
         _warn_contamination(loaded, cases, console)
         settings = AdapterSettings(
-            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries
+            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
+            suite_name=loaded.name, allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in gate_warnings:
@@ -111,7 +112,9 @@ class PrepareStage:
                 "sources": loaded.source_files,
                 "cases": len(cases),
             },
-            "models": [_model_entry(m, reuse[m.name], now if cache_path is not None else None) for m in models],
+            "models": [
+                _model_entry(m, adapters[m.name], reuse[m.name], now if cache_path is not None else None) for m in models
+            ],
             "options": {
                 "concurrency": options.concurrency,
                 "limit": options.limit,
@@ -123,6 +126,8 @@ class PrepareStage:
                 "max_retries": options.max_retries,
                 "baseline": options.baseline,
                 "judge": options.judge,
+                "allow_stale": options.allow_stale,
+                "allow_other_suite": options.allow_other_suite,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
@@ -142,8 +147,8 @@ class PrepareStage:
         )
 
 
-def _model_entry(model: ResolvedModel, reuse: ModelReuse, now: float | None) -> dict[str, Any]:
-    entry = {
+def _model_entry(model: ResolvedModel, adapter: ModelAdapter, reuse: ModelReuse, now: float | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
@@ -152,6 +157,9 @@ def _model_entry(model: ResolvedModel, reuse: ModelReuse, now: float | None) -> 
         "fingerprint": reuse.fingerprint,
         "generation": model.generation.request_dict(),
     }
+    if isinstance(adapter, RecordedSource):  # `run:` models: the recording they read
+        entry["recorded"] = adapter.describe()
+        entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
     if model.config.version is not None:
         entry["version"] = model.config.version
     if now is not None:  # --no-cache: nothing read, nothing to state
