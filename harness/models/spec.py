@@ -87,7 +87,7 @@ def parse_spec(text: str) -> ModelSpec:
     raise UsageError(f"unknown model spec '{spec}'{spec_suggestion(spec)}: {SPEC_HELP}")
 
 
-_PREFIXES = ("openai", "hf", "predictions", "ft")
+_PREFIXES = ("openai", "hf", "predictions", "run", "ft")
 _COMMON_NAMES = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "o1", "o3-mini", "o4-mini")
 
 

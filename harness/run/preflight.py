@@ -82,6 +82,10 @@ def model_problems(name: str, config: ModelConfig, base_dir: Path, doc: LocatedD
         path = _resolve(base_dir, spec.target)
         if not path.is_file():
             found.append(doc.diagnostic(at, f"predictions file '{spec.target}' not found (looked at {path})"))
+    elif spec.kind == "run":
+        path = _resolve(base_dir, spec.target)
+        if not (path / "run.json").is_file():
+            found.append(doc.diagnostic(at, f"run directory '{spec.target}' not found or has no run.json (looked at {path})"))
     elif config.base_url is not None:
         from urllib.parse import urlsplit
 

@@ -64,6 +64,8 @@ def identity_of(model: ResolvedModel, adapter: ModelAdapter) -> Identity:
         return Identity(False, "an hf: model (weights hashed)", None)
     if spec.kind == "predictions":
         return Identity(False, "a predictions file (hashed)", None)
+    if spec.kind == "run":
+        return Identity(False, "a recorded run", None)
     base_url = str(getattr(adapter, "base_url", "") or "")
     official = _OPENAI_HOST in base_url
     if official and spec.fine_tuned is not None:

@@ -25,6 +25,8 @@ TABLE = [
      "s.yaml:2:17: model 'tuned': 'lora' is a LoRA adapter, not a base model: use hf:<base>+lora"),
     ("models:\n  p: {spec: 'predictions:missing.jsonl'}\n",
      "s.yaml:2:13: model 'p': predictions file 'missing.jsonl' not found (looked at "),
+    ("models:\n  old: {spec: 'run:reports/missing'}\n",
+     "s.yaml:2:15: model 'old': run directory 'reports/missing' not found or has no run.json (looked at "),
     ("models:\n  base: {spec: gpt-4o-mini}\n  tuned: {spec: gpt-4o}\nbaseline: bsae\n",
      "s.yaml:4:11: baseline 'bsae' is not a model of this suite (did you mean 'base'?)"),
     ("models:\n  base: {spec: gpt-4o-mini}\njudge: {model: 'opnai:judge'}\n",

@@ -162,7 +162,7 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter, reuse: ModelReuse,
         entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
     if model.config.version is not None:
         entry["version"] = model.config.version
-    if now is not None:  # --no-cache: nothing read, nothing to state
+    if now is not None and adapter.capabilities.cacheable:  # --no-cache: nothing read, nothing to state
         entry["cache"] = reuse.as_dict(now)
     return entry
 
