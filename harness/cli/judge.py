@@ -147,7 +147,7 @@ def agreement(run_dir: Path, labels: Path, as_json: bool) -> None:
 
 
 @judge.command()
-@click.argument("name", type=click.Choice(["pairwise", "rubric", "rubric_pass_fail", "closed_qa"]))
+@click.argument("name", type=click.Choice(["pairwise", "rubric", "rubric_pass_fail", "closed_qa", "label"]))
 def template(name: str) -> None:
     """Print a built-in judge template, to copy into your own judges/ folder and edit."""
     from harness.judging.templates import builtin_template_text

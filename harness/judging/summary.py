@@ -4,50 +4,35 @@
 one-sided 95 % lower and upper bounds and the two-sided 95 % interval (`harness.stats.bounds`:
 exact binomial without ties, Hoeffding–Bentkus with them; cases, not repeats, are the unit),
 the descriptive prompt-level bootstrap interval, soft win rate, position bias and the length
-split, plus the same per tag. `rubric` and `closed_qa`: per model, mean score with SE and the
-same bounds over the grading scale, invalid and skipped counts, per tag.
+split, plus the same per tag (and each panel judge's own win rate). `rubric` and `closed_qa`:
+per model, mean score with SE and the same bounds over the grading scale, invalid and skipped
+counts, per tag. `label` (labels.py), `ranking` (ranking.py) and `panel` (panel_summary.py)
+have their own modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from harness.judging.estimates import BOUND_KEYS, CONFIDENCE, Line, by_tag, estimate
+from harness.judging.labels import label_summary
+from harness.judging.panel_summary import judge_win_rates, panel_summary
+from harness.judging.ranking import RankingSetup, ranking_setup, ranking_summary
 from harness.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from harness.stats.bounds import CONFIDENCE, mean_bounds
-from harness.stats.pairwise import estimate_mean, first_slot_rate, length_split
+from harness.stats.pairwise import first_slot_rate, length_split
 
-Line = dict[str, Any]
-Block = Callable[[Sequence[Line]], dict[str, Any]]
+__all__ = ["CONFIDENCE", "RankingSetup", "judging_summary", "pairwise_summary", "ranking_setup"]
 
 
-def _by_tag(lines: Sequence[Line], block: Block) -> dict[str, Any]:
-    tags = sorted({tag for line in lines for tag in line.get("tags", [])})
-    return {tag: block([line for line in lines if tag in line.get("tags", [])]) for tag in tags}
-
-
-def _estimate(
-    values: Sequence[float], clusters: Sequence[str], resamples: int, seed: int, low: float = 0.0, high: float = 1.0
-) -> dict[str, Any]:
-    """Mean, SE, the bounds gates use, and the descriptive bootstrap interval, for values in [low, high]."""
-    bounds = mean_bounds(values, low, high, clusters, CONFIDENCE)
-    estimate = estimate_mean(values, clusters, CONFIDENCE, resamples, seed)
-    if bounds is None or estimate is None:
-        return {"n": 0, "units": 0, "mean": None, "se": None, "ci": None, "lower_bound": None, "upper_bound": None,
-                "method": None, "bootstrap_ci": None}
-    return {
-        "n": estimate.n,
-        "units": bounds.n,
-        "mean": estimate.mean,
-        "se": estimate.se,
-        **bounds.as_dict(),
-        "bootstrap_ci": estimate.interval.as_dict(),
-    }
-
-
-_BOUND_KEYS = ("units", "ci", "lower_bound", "upper_bound", "method", "bootstrap_ci")
+def _order_sets(item: Line) -> list[list[dict[str, Any]]]:
+    """The judged orders of an item, per judge (one list for a single judge, one per judge of a panel)."""
+    judges = item.get("judges")
+    if judges:
+        return [list(verdict.get("orders") or []) for verdict in judges.values()]
+    return [list(item.get("orders") or [])]
 
 
 def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
@@ -55,19 +40,21 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
     valid = [item for item in items if item["outcome"] in ("win", "loss", "tie")]
     scores = [float(item["score"]) for item in valid]
     clusters = [str(item["case_id"]) for item in valid]
-    estimate = _estimate(scores, clusters, resamples, seed)
+    figures = estimate(scores, clusters, resamples, seed)
     n = len(valid)
     soft_items = [item for item in valid if item.get("soft") is not None]
     soft: dict[str, Any] | None = None
     if soft_items:
         values = [float(i["soft"]) for i in soft_items]
-        soft = _estimate(values, [str(i["case_id"]) for i in soft_items], resamples, seed)
-        soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], **{k: soft[k] for k in _BOUND_KEYS}}
+        soft = estimate(values, [str(i["case_id"]) for i in soft_items], resamples, seed)
+        soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], **{k: soft[k] for k in BOUND_KEYS}}
     # Position bias counts every valid single-order verdict, including those of items whose
     # other order was invalid: each is an observation of where the judge's preference fell.
-    picks = [o["slot"] == "first" for item in items for o in item.get("orders", []) if o.get("slot") in ("first", "second")]
-    both = [item for item in valid if len(item.get("orders", [])) == 2]
-    agreeing = sum(1 for item in both if item["orders"][0]["winner"] == item["orders"][1]["winner"])
+    # With a panel these pool every judge's orders (each judge's own are in the `panel` block).
+    picks = [o["slot"] == "first" for item in items for orders in _order_sets(item) for o in orders
+             if o.get("slot") in ("first", "second")]
+    both = [orders for item in valid for orders in _order_sets(item) if len(orders) == 2]
+    agreeing = sum(1 for orders in both if orders[0]["winner"] == orders[1]["winner"])
     candidate_chars = [int(item["candidate_chars"]) for item in valid]
     baseline_chars = [int(item["baseline_chars"]) for item in valid]
     return {
@@ -80,9 +67,9 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
         "identical": sum(1 for item in valid if item.get("identical")),
         "invalid": sum(1 for item in items if item["outcome"] == "invalid"),
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
-        "win_rate": estimate["mean"],
-        "se": estimate["se"],
-        **{key: estimate[key] for key in _BOUND_KEYS},
+        "win_rate": figures["mean"],
+        "se": figures["se"],
+        **{key: figures[key] for key in BOUND_KEYS},
         "confidence": CONFIDENCE,
         "soft": soft,
         "position_bias": {
@@ -100,10 +87,12 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
 
 
 def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
-    """The `pairwise` block of summary.json: one entry per candidate, in order of appearance."""
+    """The `pairwise` block of summary.json: one entry per candidate vs the baseline, in order of appearance.
+
+    Round-robin battles between two candidates (`versus_baseline` false) feed the ranking only."""
     grouped: dict[str, list[Line]] = {}
     for line in lines:
-        if line.get("kind") == "pairwise":
+        if line.get("kind") == "pairwise" and line.get("versus_baseline", True):
             grouped.setdefault(line["candidate"], []).append(line)
 
     def block(items: Sequence[Line]) -> dict[str, Any]:
@@ -113,7 +102,10 @@ def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, 
     for candidate, items in grouped.items():
         entry = {"candidate": candidate, "baseline": items[0]["baseline"], "judge": items[0]["judge"]}
         entry.update(block(items))
-        entry["by_tag"] = _by_tag(items, block)
+        judges = judge_win_rates(items)
+        if judges is not None:
+            entry["judges"] = judges
+        entry["by_tag"] = by_tag(items, block)
         result[candidate] = entry
     return result
 
@@ -123,15 +115,15 @@ def grade_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed:
     scores = [float(item["score"]) for item in graded]
     binary = bool(items) and (items[0]["kind"] == "closed_qa" or items[0].get("scale") == "pass_fail")
     low, high = _scale_range(items[0].get("scale") if items else None)
-    estimate = _estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed, low, high)
+    figures = estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed, low, high)
     block = {
         "items": len(items),
         "n": len(graded),
         "invalid": sum(1 for item in items if item["outcome"] == "invalid"),
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
-        "mean": estimate["mean"],
-        "se": estimate["se"],
-        **{key: estimate[key] for key in _BOUND_KEYS},
+        "mean": figures["mean"],
+        "se": figures["se"],
+        **{key: figures[key] for key in BOUND_KEYS},
         "confidence": CONFIDENCE,
         "binary": binary,
         "range": [low, high],
@@ -162,13 +154,19 @@ def grade_summary(
     for model, items in grouped.items():
         entry: dict[str, Any] = {"model": model, "judge": items[0]["judge"], "scale": items[0].get("scale")}
         entry.update(block(items))
-        entry["by_tag"] = _by_tag(items, block)
+        entry["by_tag"] = by_tag(items, block)
         result[model] = entry
     return result
 
 
-def judging_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
-    """Every judging block present in the lines, ready to merge into summary.json."""
+def judging_summary(
+    lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+    ranking: RankingSetup | None = None,
+) -> dict[str, Any]:
+    """Every judging block present in the lines, ready to merge into summary.json.
+
+    `ranking` says how to rank (design, anchor, model order); without it the lines decide
+    (a round robin, or three or more models compared, get a ranking)."""
     summary: dict[str, Any] = {}
     pairwise = pairwise_summary(lines, resamples, seed)
     if pairwise:
@@ -177,4 +175,13 @@ def judging_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, s
         grades = grade_summary(lines, kind, resamples, seed)
         if grades:
             summary[kind] = grades
+    labels = label_summary(lines, resamples, seed)
+    if labels:
+        summary["label"] = labels
+    ranked = ranking_summary(lines, ranking, resamples, seed)
+    if ranked is not None:
+        summary["ranking"] = ranked
+    panel = panel_summary(lines)
+    if panel is not None:
+        summary["panel"] = panel
     return summary

@@ -87,16 +87,29 @@ def _original_baseline(original: RunData, names: list[str]) -> str | None:
     return None
 
 
-def _judge_ref(original: RunData, suite: Suite, names: list[str], given: str | None) -> str:
+def _judge_refs(original: RunData, suite: Suite, names: list[str], given: str | None) -> list[str]:
+    """--judge, else the original run's judge (or every judge of its panel)."""
     if given is not None:
-        return given
+        return [given]
     judge = original.run.get("judge") or {}
-    name, spec = judge.get("model"), judge.get("spec")
-    if name in suite.models and name not in names:
-        return str(name)  # a suite model keeps its options (base_url, api_key_env)
-    if spec:
-        return str(spec)
-    raise UsageError(f"run {original.path.name} had no judge: pass --judge SPEC")
+    panel = judge.get("panel")
+    entries = panel.get("judges") or [] if panel else [{"name": judge.get("model"), "spec": judge.get("spec")}]
+    refs = []
+    for entry in entries:
+        name, spec = entry.get("name"), entry.get("spec")
+        if name in suite.models and name not in names:
+            refs.append(str(name))  # a suite model keeps its options (base_url, api_key_env)
+        elif spec:
+            refs.append(str(spec))
+    if not refs:
+        raise UsageError(f"run {original.path.name} had no judge: pass --judge SPEC")
+    return refs
+
+
+def _original_ranking(original: RunData) -> str | None:
+    """round_robin when the original run judged every pair; otherwise the suite decides."""
+    ranking = (original.run.get("judge") or {}).get("ranking") or {}
+    return "round_robin" if ranking.get("design") == "round_robin" else None
 
 
 def prepare_rejudge(run_dir: str | Path, options: RejudgeOptions, console: Console) -> RunContext:
@@ -138,6 +151,7 @@ def prepare_rejudge(run_dir: str | Path, options: RejudgeOptions, console: Conso
                 "or recorded answers (run:RUN-DIR#MODEL, predictions:FILE)"
             )
     original_gates = [g for g in original.run.get("gates") or [] if g not in loaded.gates]
+    judges = _judge_refs(original, suite, names, options.judge)
     run_options = RunOptions(
         models=list(names),
         output_dir=options.output_dir or original.path.parent,
@@ -151,7 +165,9 @@ def prepare_rejudge(run_dir: str | Path, options: RejudgeOptions, console: Conso
         gates=[*original_gates, *options.gates],
         history=options.history,
         baseline=baseline,
-        judge=_judge_ref(original, suite, names, options.judge),
+        judge=judges[0] if len(judges) == 1 else None,
+        judges=judges if len(judges) > 1 else [],
+        ranking=_original_ranking(original),
         allow_stale=options.allow_stale,
         allow_other_suite=options.allow_other_suite,
     )
