@@ -147,16 +147,20 @@ def suite_checks(spec: SuiteFile, doc: LocatedDocument, base_dir: Path) -> list[
         problem = _reference_problem(spec.baseline, spec.models, "baseline")
         if problem:
             found.append(doc.diagnostic(("baseline",), problem))
-    judge_model = spec.judge.model if spec.judge is not None else None
-    if judge_model is not None:
+    judges: list[tuple[str, Loc]] = []
+    if spec.judge is not None and spec.judge.model is not None:
+        judges.append((spec.judge.model, ("judge", "model")))
+    if spec.judge is not None and spec.judge.models:
+        judges.extend((ref, ("judge", "models", index)) for index, ref in enumerate(spec.judge.models))
+    for judge_model, at in judges:
         problem = _reference_problem(judge_model, spec.models, "judge")
         if problem is None:
             judge_config = spec.models.get(judge_model)
             judge_spec, _ = _spec_problem(judge_config.spec if judge_config is not None else judge_model)
-            if judge_spec is not None and judge_spec.kind == "predictions":
-                problem = f"judge '{judge_model}' is a predictions file; a judge must be a model that generates"
+            if judge_spec is not None and judge_spec.kind in ("predictions", "run"):
+                problem = f"judge '{judge_model}' is a recording ({judge_spec.kind}:); a judge must be a model that generates"
         if problem:
-            found.append(doc.diagnostic(("judge", "model"), problem))
+            found.append(doc.diagnostic(at, problem))
     found.extend(_gate_model_problems(spec, doc))
     for index, value in enumerate(spec.training_data):
         path = _resolve(base_dir, value)

@@ -32,6 +32,9 @@ TABLE = [
     ("models:\n  base: {spec: gpt-4o-mini}\njudge: {model: 'opnai:judge'}\n",
      "s.yaml:3:16: judge 'opnai:judge' is neither a model of this suite (models: base) nor a model spec: "
      "unknown model spec 'opnai:judge' (did you mean 'openai:judge'?)"),
+    ("models:\n  base: {spec: gpt-4o-mini}\njudge: {models: [gpt-4o, 'opnai:judge']}\n",
+     "s.yaml:3:26: judge 'opnai:judge' is neither a model of this suite (models: base) nor a model spec: "
+     "unknown model spec 'opnai:judge' (did you mean 'openai:judge'?)"),
     ("models:\n  tuned: {spec: gpt-4o}\ngates:\n  - 'pass_rate[tunde] >= 0.5'\n",
      "s.yaml:4:5: gate 'pass_rate[tunde] >= 0.5': model 'tunde' is not in this suite (did you mean 'tuned'?)"),
     ("training_data: [train.jsonl]\n",
