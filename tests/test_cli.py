@@ -103,3 +103,20 @@ def test_a_closed_output_pipe_is_not_reported_as_a_failed_gate(suite: Path) -> N
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 141
     assert b"Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("words", "cword", "expected"), [
+    ("harness vi", "1", {"plain,view"}),
+    ("harness in", "1", {"plain,init"}),
+    ("harness history --ht", "2", {"plain,--html"}),
+])
+def test_shell_completion_answers_and_exits_0(words: str, cword: str, expected: set[str]) -> None:
+    """The protocol docs/cli.md documents: `eval "$(_HARNESS_COMPLETE=bash_source harness)"`."""
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": cword, "_HARNESS_COMPLETE": "bash_complete"}
+    script = str(Path(sys.executable).parent / "harness")  # the console script the shell calls
+    result = subprocess.run([script], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == expected
+    source = subprocess.run([script], capture_output=True, text=True, check=False,
+                            env={**os.environ, "_HARNESS_COMPLETE": "bash_source"})
+    assert source.returncode == 0 and "complete -o nosort -F _harness_completion harness" in source.stdout

@@ -48,3 +48,21 @@ def test_model_names_case_ids_and_tags_print_as_written(
     code, out, err = cli(["gate", str(second), "--only", "-g", "pass_rate >= 0.9"], capsys)
     assert code == 1
     assert "pass_rate (openai:[bold]x:x:)" in out and "❌" not in out
+
+
+def test_roles_and_the_baseline_comparison_print_as_written(
+    tmp_path: Path, fake_openai: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    (tmp_path / "s.yaml").write_text(SUITE)
+    # the candidate fails the first case, which the baseline passes: one regression, named
+    fake_openai.responder = lambda body: "no" if body["model"] == "[bold]x:x:" and "one" in str(body["messages"]) else "ok"
+    code, out, err = cli(["run", "s.yaml", "-m", "openai:llama", "-m", "openai:[bold]x:x:", "--baseline", "openai:llama"],
+                         capsys)
+    assert code == 0, err
+    printed = out + err
+    assert "openai:llama (baseline)" in printed and "openai:[bold]x:x: (candidate)" in printed
+    assert "openai:[bold]x:x: vs baseline openai:llama: 1 regression ([bold]first)" in printed
+    assert "no judge, so the candidates are compared with the baseline 'openai:llama'" in printed
+    assert "🦙" not in printed and "❌" not in printed

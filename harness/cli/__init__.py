@@ -8,6 +8,7 @@ Each command lives in its own module and imports heavy modules inside its functi
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +21,11 @@ from harness.errors import EXIT_RUN_FAILED, EXIT_USAGE, HarnessError
 
 # module:attribute of each command (a click.Command or click.Group)
 COMMANDS = [
+    "harness.cli.init:init",
     "harness.cli.run:run",
     "harness.cli.validate:validate",
     "harness.cli.report:report",
+    "harness.cli.view:view",
     "harness.cli.gate:gate",
     "harness.cli.diff:diff",
     "harness.cli.history:history",
@@ -33,6 +36,7 @@ COMMANDS = [
 ]
 
 _debug = False
+COMPLETE_VAR = "_HARNESS_COMPLETE"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     global _debug
     args = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get(COMPLETE_VAR):  # shell completion (click's protocol, docs/cli.md): exits 0 itself
+        cli.main(args=args, prog_name="harness", complete_var=COMPLETE_VAR)
     if "--debug" in args:
         _debug = True
         args = [a for a in args if a != "--debug"]

@@ -21,6 +21,7 @@ from typing import Any
 from harness.checks.base import check_text
 from harness.errors import UsageError
 from harness.metrics.options import CORPUS_METRICS
+from harness.report.comparison import power_note
 from harness.run.store import RunData
 from harness.stats.mcnemar import McNemarResult, mcnemar_exact, smallest_significant_regressions
 from harness.stats.paired import PairedDelta, paired_bootstrap
@@ -84,14 +85,8 @@ class ModelDiff:
         """What this sample cannot show, in one sentence; None when there is nothing to say."""
         if not self.inconclusive:
             return None
-        test, needed = self.mcnemar, self.needed_flips
-        need = "no number of" if needed is None else f"at least {needed}"
-        given = f" (with {test.improvements} fail → pass)" if test.improvements else ""
-        if not self.detectable:
-            return (f"{self.paired} paired cases cannot show a significant regression: it takes {need} pass → fail "
-                    f"flips{given} for exact McNemar at α = {self.alpha:g}")
-        return (f"{test.regressions} pass → fail flips are not significant at α = {self.alpha:g} (exact McNemar "
-                f"p = {test.p_value:.3g}); it takes {need} pass → fail flips{given} on these {self.paired} cases")
+        test = self.mcnemar
+        return power_note(test.regressions, test.improvements, self.paired, test.p_value, self.alpha, self.needed_flips)
 
 
 @dataclass

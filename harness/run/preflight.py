@@ -138,6 +138,35 @@ def _gate_model_problems(spec: SuiteFile, doc: LocatedDocument) -> list[Diagnost
     return found
 
 
+def _gate_needs_notes(spec: SuiteFile, doc: LocatedDocument) -> list[Diagnostic]:
+    """Notes for gates the suite alone cannot serve: a judged figure without a judge (`run` refuses
+    it unless given --judge), a comparison with the baseline without one (it would fail). Notes,
+    not errors: `run --judge SPEC` / `--baseline NAME` may supply what the file lacks."""
+    from harness.gates.expression import GateSyntaxError, parse_gate
+    from harness.gates.figures import FIGURES
+
+    has_judge = spec.judge is not None and (spec.judge.model is not None or bool(spec.judge.models))
+    found = []
+    for index, text in enumerate(spec.gates):
+        try:
+            gate = parse_gate(text)
+        except GateSyntaxError:
+            continue  # reported by the loader's gate checks
+        figure = FIGURES.get(gate.figure)
+        if figure is None:
+            continue
+        if figure.judged and not has_judge:
+            message = (f"gate '{text}' needs an LLM judge and the suite names none: `run` refuses it "
+                       "unless given --judge SPEC")
+        elif figure.per_candidate and spec.baseline is None:
+            message = (f"gate '{text}' compares a candidate with the baseline and the suite names none: "
+                       "it fails unless `run` is given --baseline NAME")
+        else:
+            continue
+        found.append(_as_note(doc.diagnostic(("gates", index), message)))
+    return found
+
+
 def suite_checks(spec: SuiteFile, doc: LocatedDocument, base_dir: Path) -> list[Diagnostic]:
     """Every problem `run` would find in the suite's models, references and files (and notes)."""
     found: list[Diagnostic] = []
@@ -162,6 +191,7 @@ def suite_checks(spec: SuiteFile, doc: LocatedDocument, base_dir: Path) -> list[
         if problem:
             found.append(doc.diagnostic(at, problem))
     found.extend(_gate_model_problems(spec, doc))
+    found.extend(_gate_needs_notes(spec, doc))
     for index, value in enumerate(spec.training_data):
         path = _resolve(base_dir, value)
         if not path.exists():

@@ -178,3 +178,16 @@ def test_an_upper_bound_gate_with_too_few_items_says_so() -> None:
     # best upper bound of n items all lost: 1 - 0.05 ** (1/n); below 0.2 from n = 14
     assert not row.passed and "even a perfect result gives a 95% upper bound of at least 25.9%" in row.note
     assert "at least 14 valid items are needed" in row.note
+
+
+def test_regressions_gate_counts_the_baseline_comparison() -> None:
+    ctx = figures(comparison={"tuned": {"baseline": "base", "candidate": "tuned", "paired": 10, "regressions": 2}})
+    [row] = evaluate("regressions <= 0", ctx=ctx)  # every compared candidate; needs no judge
+    assert (row.model, row.value, row.passed) == ("tuned", 2.0, False)
+    assert row.figure == "regressions (tuned vs base)"
+    [row] = evaluate("regressions[tuned] <= 2", ctx=ctx)
+    assert row.passed
+    [row] = evaluate("regressions[tuned] <= 0", ctx=figures())
+    assert not row.passed and row.note == "'tuned' is not compared with a baseline in this run"
+    [row] = evaluate("regressions <= 0", ctx=figures())
+    assert not row.passed and row.note == "no baseline in this run to compare with (give --baseline)"

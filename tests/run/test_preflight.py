@@ -85,6 +85,38 @@ def test_a_hub_id_not_downloaded_is_a_note_not_an_error(workdir: Path, capsys: p
     )
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("models:\n  base: {spec: gpt-4o-mini}\n  tuned: {spec: gpt-4o}\nbaseline: base\ngates:\n  - 'win_rate >= 0.6'\n",
+     "s.yaml:6:5: note: gate 'win_rate >= 0.6' needs an LLM judge and the suite names none: `run` refuses it "
+     "unless given --judge SPEC"),
+    ("models:\n  tuned: {spec: gpt-4o}\ngates:\n  - 'regressions <= 0'\n",
+     "s.yaml:4:5: note: gate 'regressions <= 0' compares a candidate with the baseline and the suite names none: "
+     "it fails unless `run` is given --baseline NAME"),
+])
+def test_gates_the_suite_alone_cannot_serve_are_notes(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                       text: str, expected: str) -> None:
+    (workdir / "s.yaml").write_text(text + CASES)
+    code, out, err = cli(["validate", "s.yaml"], capsys)
+    assert code == 0, err  # `run --judge` / `--baseline` can still supply what the file lacks
+    assert out.splitlines()[0] == expected
+    judged = text.replace("baseline: base\n", "baseline: base\njudge: {model: gpt-4o}\n")
+    (workdir / "s.yaml").write_text(judged.replace("tuned: {spec: gpt-4o}\ngates", "tuned: {spec: gpt-4o}\nbaseline: tuned\ngates")
+                                    + CASES)
+    code, out, _ = cli(["validate", "s.yaml"], capsys)
+    assert code == 0 and "note:" not in out
+
+
+def test_run_refuses_a_judged_gate_without_a_judge_as_validate_warned(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                                       fake_openai: FakeOpenAIServer) -> None:
+    url = fake_openai.base_url
+    (workdir / "s.yaml").write_text(
+        f"models:\n  base: {{spec: 'openai:base', base_url: '{url}'}}\n  tuned: {{spec: 'openai:tuned', base_url: '{url}'}}\n"
+        "baseline: base\ngates:\n  - 'win_rate >= 0.6'\n" + CASES)
+    code, _, err = cli(["run", "s.yaml"], capsys)
+    assert code == 2 and "gate 'win_rate >= 0.6' needs an LLM judge" in err
+    assert fake_openai.request_count == 0
+
+
 def test_run_prints_the_same_list_before_sending_anything(workdir: Path, capsys: pytest.CaptureFixture[str],
                                                           fake_openai: FakeOpenAIServer) -> None:
     text = (f"models:\n  base: {{spec: 'openai:base', base_url: '{fake_openai.base_url}'}}\n"

@@ -72,7 +72,9 @@ def test_a_mutable_name_reuses_only_young_answers_and_says_so(
     assert (entry["identity"], entry["reused"], entry["max_age_s"]) == ("mutable", CASES, DEFAULT_MAX_AGE_S)
     assert 0 <= entry["oldest_age_s"] < 60
     assert f"From the cache: tuned: {CASES} answers (oldest" in (outcome.run_dir / "summary.md").read_text()
-    assert "from the cache" in (outcome.run_dir / "report.html").read_text()
+    page = (outcome.run_dir / "report.html").read_text()
+    assert f"<dt>from the cache</dt><dd>{CASES} answers, oldest " in page  # the model card, with its policy
+    assert f"<span>{CASES} answers reused from the cache (oldest " in page  # and the line under the title
 
     age_cache(isolated_environment, DEFAULT_MAX_AGE_S + 60)  # past the policy: asked again
     outcome, printed = run(redeployed, tmp_path)
