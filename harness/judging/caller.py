@@ -8,12 +8,15 @@ takes large batches, and bound the number of calls per job.
 The judge cache is its own table in the cache database. A key covers the judge's fingerprint,
 the template's content hash and the full request (rendered messages, parameters, logprob
 request, attempt number), so a changed template or rubric re-judges while unchanged items
-are read back without a call.
+are read back without a call. Whether a cached verdict may be reused follows the judge's
+identity, as for answers (`harness.run.reuse`): a verdict of a mutable alias (`gpt-4o`, a name
+on a custom endpoint) only within its max age, for its pinned version, or to resume.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,7 @@ from harness.models.base import (
     ModelAdapter,
 )
 from harness.run.cache import ResponseCache, request_key
+from harness.run.reuse import ModelReuse
 from harness.run.runner import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 
 JUDGE_TABLE = "judgments"
@@ -81,9 +85,14 @@ class JudgeCaller:
         max_retries: int,
         cache_path: Path | None,
         counters: ModelCounters,
+        reuse: ModelReuse | None = None,
     ) -> None:
         self.name = name
         self.adapter = adapter
+        # The judge's cache policy and fingerprint (with its pinned version and the server's
+        # description); None reuses every cached verdict under the adapter's own fingerprint.
+        self.reuse = reuse
+        self.fingerprint = reuse.fingerprint if reuse is not None else adapter.fingerprint
         self.params = params
         self.logprobs = logprobs if logprobs > 0 and adapter.capabilities.logprobs else None
         self.max_retries = max_retries
@@ -95,7 +104,7 @@ class JudgeCaller:
         self._live_requests = 0
 
     def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
-        return request_key(f"{self.adapter.fingerprint}|template:{job.template_sha256}", request)
+        return request_key(f"{self.fingerprint}|template:{job.template_sha256}", request)
 
     async def run(self, jobs: Sequence[JudgeJob]) -> list[JudgeOutcome]:
         outcomes = [JudgeOutcome(prompt_hash(job.messages)) for job in jobs]
@@ -151,6 +160,10 @@ class JudgeCaller:
         results: list[tuple[GenerationResponse, bool] | None] = [None] * len(requests)
         if self._cache is not None:
             hits = self._cache.get_many(keys)
+            if hits and self.reuse is not None:
+                now = time.time()
+                created = self._cache.created_many(list(hits))
+                hits = {key: hit for key, hit in hits.items() if self.reuse.admit(created.get(key, now), now)}
             for index, key in enumerate(keys):
                 if key in hits:
                     results[index] = (hits[key], True)
@@ -170,7 +183,7 @@ class JudgeCaller:
                     results[index] = (response, False)
                     self._count(response)
                     if response.ok:
-                        self._pending_writes.append((keys[index], self.adapter.fingerprint, response))
+                        self._pending_writes.append((keys[index], self.fingerprint, response))
                 self._flush(force=False)
 
         workers = min(max(1, self.adapter.capabilities.max_concurrency), -(-len(missing) // batch_size))

@@ -24,6 +24,7 @@ from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
 from harness.run.progress import show_progress
+from harness.run.reuse import ModelReuse
 from harness.run.runner import ModelCounters, gather_or_cancel
 from harness.suite.case import Case
 
@@ -45,7 +46,7 @@ class JudgeActivity:
 
 async def _call(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], kind: str, jobs: list[JudgeJob], cache_path: Path | None,
-    console: Console, progress: bool, activity: JudgeActivity,
+    console: Console, progress: bool, activity: JudgeActivity, reuse: dict[str, ModelReuse],
 ) -> dict[str, list[JudgeOutcome]]:
     """Every judge's outcomes for the same jobs, judges side by side."""
     if not jobs:
@@ -59,6 +60,7 @@ async def _call(
         callers[judge.name] = JudgeCaller(
             judge.name, adapters[judge.name], plan.params(template, judge),
             plan.config.logprobs if kind == "pairwise" else 0, plan.config.max_retries, cache_path, counter,
+            reuse.get(judge.name),
         )
     by_judge: dict[str, list[JudgeOutcome]] = {}
 
@@ -79,7 +81,7 @@ def _rule(plan: JudgePlan) -> PanelRule | None:
 
 async def _judge(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], records: Sequence[dict[str, Any]], cases: Sequence[Case],
-    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity,
+    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, reuse: dict[str, ModelReuse],
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
     rule = _rule(plan)
@@ -88,7 +90,7 @@ async def _judge(
     if pairwise is not None and plan.pairs:
         items = plan_pairs(plan.pairs, cases, answers, pairwise)
         jobs = [job for item in items for job in item.jobs]
-        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity)
+        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, reuse)
         position = 0
         for item in items:
             width = len(item.jobs)
@@ -101,7 +103,7 @@ async def _judge(
             continue
         grades = plan_grades(plan.models, cases, answers, template, plan.config.label)
         by_judge = await _call(plan, adapters, kind, [g.job for g in grades if g.job is not None], cache_path,
-                               console, progress, activity)
+                               console, progress, activity, reuse)
         iterators = {name: iter(outcomes) for name, outcomes in by_judge.items()}
         for grade in grades:
             outcomes = {name: next(it) if grade.job is not None else None for name, it in iterators.items()}
@@ -118,17 +120,20 @@ def run_judging(
     console: Console,
     progress: bool = True,
     activity: JudgeActivity | None = None,
+    reuse: dict[str, ModelReuse] | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when a
     judge endpoint is unreachable; answers judged by then are in the judge cache.
 
-    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge)."""
+    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge).
+    `reuse` maps a judge to its cache policy (`harness.run.reuse`); a judge without one reuses
+    every cached verdict."""
     by_name = adapters if isinstance(adapters, dict) else {plan.judge.name: adapters}
     tally = activity if activity is not None else JudgeActivity()
 
     async def main() -> list[dict[str, Any]]:
         try:
-            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally)
+            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, reuse or {})
         finally:
             for adapter in by_name.values():
                 await adapter.aclose()

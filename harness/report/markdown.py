@@ -171,16 +171,19 @@ def gate_lines(view: RunView) -> list[str]:
 
 
 def cache_lines(run: dict[str, Any]) -> list[str]:
-    """`tuned: 8 answers (oldest 3 min)` per model that reused cached answers (run.json models[].cache)."""
+    """`tuned: 8 answers (oldest 3 min)` per model that reused cached answers (run.json models[].cache),
+    and `judge gpt-4o: 16 judgments (...)` per judge that reused cached verdicts (judge.cache)."""
     from harness.run.reuse import format_age
 
+    found = [(str(m.get("name")), "answers", m.get("cache") or {}) for m in run.get("models") or []]
+    judged = (run.get("judge") or {}).get("cache") or {}
+    found += [(f"judge {name}", "judgments", entry or {}) for name, entry in judged.items()]
     lines = []
-    for model in run.get("models") or []:
-        reuse = model.get("cache") or {}
+    for label, what, reuse in found:
         if reuse.get("reused"):
             age = reuse.get("oldest_age_s")
             oldest = f" (oldest {format_age(float(age))})" if age is not None else ""
-            lines.append(f"{model.get('name')}: {reuse['reused']} answers{oldest}")
+            lines.append(f"{label}: {reuse['reused']} {what}{oldest}")
     return lines
 
 

@@ -65,16 +65,23 @@ def header_facts(view: RunView) -> list[str]:
 
 
 def cache_fact(run: dict[str, Any]) -> str | None:
-    """`16 answers reused from the cache (oldest 3 min)`: the run's reuse at a glance (run.json models[].cache)."""
+    """`16 answers and 8 judgments reused from the cache (oldest 3 min)`: the run's reuse at a
+    glance (run.json models[].cache and judge.cache)."""
     from harness.run.reuse import format_age
 
-    entries = [(m.get("cache") or {}) for m in run.get("models") or []]
-    reused = sum(int(entry.get("reused") or 0) for entry in entries)
-    if not reused:
+    answers = [(m.get("cache") or {}) for m in run.get("models") or []]
+    judgments = [entry or {} for entry in ((run.get("judge") or {}).get("cache") or {}).values()]
+    parts = []
+    for entries, what in ((answers, "answer"), (judgments, "judgment")):
+        count = sum(int(entry.get("reused") or 0) for entry in entries)
+        if count:
+            parts.append(f"{count} {what}{'s' if count != 1 else ''}")
+    if not parts:
         return None
-    ages = [float(entry["oldest_age_s"]) for entry in entries if entry.get("reused") and entry.get("oldest_age_s") is not None]
+    ages = [float(entry["oldest_age_s"]) for entry in (*answers, *judgments)
+            if entry.get("reused") and entry.get("oldest_age_s") is not None]
     oldest = f" (oldest {format_age(max(ages))})" if ages else ""
-    return f"{reused} answer{'s' if reused != 1 else ''} reused from the cache{oldest}"
+    return f"{' and '.join(parts)} reused from the cache{oldest}"
 
 
 def verdict(view: RunView) -> dict[str, Any]:

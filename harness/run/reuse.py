@@ -13,8 +13,12 @@
 - Where the server describes the model (`GET /v1/models/{id}`: vLLM's `root` and `parent`), the
   description is part of the cache key too, so a redeploy that changes the served paths re-asks.
 
-What was reused is always stated: count and oldest age per model, on the console, in run.json
-(`models[].cache`) and in the reports.
+Judge verdicts follow the same policy by the judge's identity (`gpt-4o` is an alias: a verdict
+it gave last week is not reused by default), with the same resume rule: the verdicts an
+interrupted run of the same suite received from the same judge are reused whatever their age.
+
+What was reused is always stated: count and oldest age per model and judge, on the console, in
+run.json (`models[].cache`, `judge.cache`) and in the reports.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,14 +51,15 @@ class Identity:
     max_age_s: float | None  # None: no age limit
     version: str | None = None
 
-    def policy(self) -> str:
+    def policy(self, what: str = "answers") -> str:
+        """The rule in one phrase; `what` is what is cached (answers, or a judge's judgments)."""
         if not self.mutable:
-            return f"{self.why}: cached answers reused whatever their age"
+            return f"{self.why}: cached {what} reused whatever their age"
         if self.version is not None:
-            return f"{self.why}, pinned to version '{self.version}': answers of that version reused"
+            return f"{self.why}, pinned to version '{self.version}': {what} of that version reused"
         if self.max_age_s == 0:
-            return f"{self.why}: cached answers reused only to resume an interrupted run"
-        return f"{self.why}: cached answers reused up to {format_age(self.max_age_s or 0)} old, or to resume"
+            return f"{self.why}: cached {what} reused only to resume an interrupted run"
+        return f"{self.why}: cached {what} reused up to {format_age(self.max_age_s or 0)} old, or to resume"
 
 
 def identity_of(model: ResolvedModel, adapter: ModelAdapter) -> Identity:
@@ -123,6 +128,7 @@ class Resume:
     run_id: str
     started: float  # epoch seconds
     fingerprints: dict[str, str]  # model name -> cache fingerprint it used
+    judge_fingerprints: dict[str, str] = field(default_factory=dict)  # judge name -> cache fingerprint
 
 
 def find_resumable(output_dir: Path, suite_sha256: str) -> Resume | None:
@@ -142,8 +148,21 @@ def find_resumable(output_dir: Path, suite_sha256: str) -> Resume | None:
         if started is None:
             return None
         fingerprints = {m["name"]: m.get("fingerprint", "") for m in run.get("models") or [] if "name" in m}
-        return Resume(str(run.get("run_id") or run_json.parent.name), started, fingerprints)
+        return Resume(str(run.get("run_id") or run_json.parent.name), started, fingerprints, judge_fingerprints(run))
     return None
+
+
+def judge_fingerprints(run: dict[str, Any]) -> dict[str, str]:
+    """Judge name -> the cache fingerprint a run's judges used (run.json `judge`)."""
+    judge = run.get("judge") or {}
+    found: dict[str, str] = {}
+    panel = (judge.get("panel") or {}).get("judges") or []
+    for entry in panel:
+        if entry.get("name") and entry.get("fingerprint"):
+            found[str(entry["name"])] = str(entry["fingerprint"])
+    if not panel and judge.get("model") and judge.get("fingerprint"):
+        found[str(judge["model"])] = str(judge["fingerprint"])
+    return found
 
 
 @dataclass
@@ -157,12 +176,27 @@ class ModelReuse:
     oldest_created: float | None = None
     too_old: int = 0  # cached but past the policy: asked again
     resumed_from: str | None = None
+    resume: Resume | None = None  # an interrupted run of the same suite that used this fingerprint
 
-    def as_dict(self, now: float) -> dict[str, Any]:
+    def admit(self, created: float, now: float) -> bool:
+        """Whether an entry cached at `created` may be reused now; counts what was reused and what was too old."""
+        identity, resume = self.identity, self.resume
+        resuming = resume is not None and created >= resume.started - 1.0
+        fresh = identity.max_age_s is None or now - created <= identity.max_age_s
+        if not fresh and not resuming:
+            self.too_old += 1
+            return False
+        if resuming and resume is not None:
+            self.resumed_from = resume.run_id
+        self.reused += 1
+        self.oldest_created = created if self.oldest_created is None else min(self.oldest_created, created)
+        return True
+
+    def as_dict(self, now: float, what: str = "answers") -> dict[str, Any]:
         return {
             "identity": "mutable" if self.identity.mutable else "immutable",
             "why": self.identity.why,
-            "policy": self.identity.policy(),
+            "policy": self.identity.policy(what),
             "max_age_s": self.identity.max_age_s,
             "version": self.identity.version,
             "served": self.description,
@@ -172,19 +206,25 @@ class ModelReuse:
             "resumed_from": self.resumed_from,
         }
 
-    def line(self, name: str, total: int, now: float) -> str | None:
-        """The console line, or None when nothing was cached for the model."""
+    def line(self, name: str, total: int | None, now: float, what: str = "answers") -> str | None:
+        """The console line, or None when nothing was cached for the model (`what`: answers, judgments)."""
         if not self.reused and not self.too_old:
             return None
         parts = []
         if self.reused:
             oldest = format_age(now - (self.oldest_created or now))
-            parts.append(f"{self.reused} of {total} answers of '{name}' from the cache (oldest {oldest})")
+            count = f"{self.reused} of {total}" if total is not None else str(self.reused)
+            parts.append(f"{count} {what} of '{name}' from the cache (oldest {oldest})")
             if self.resumed_from:
                 parts.append(f"resuming {self.resumed_from}")
         if self.too_old:
-            parts.append(f"{self.too_old} cached answers of '{name}' too old to reuse, asked again")
-        return "cache: " + "; ".join(parts) + f" [{self.identity.policy()}]"
+            parts.append(f"{self.too_old} cached {what} of '{name}' too old to reuse, asked again")
+        return "cache: " + "; ".join(parts) + f" [{self.identity.policy(what)}]"
+
+
+def judge_cache_entries(reuse: dict[str, ModelReuse], now: float) -> dict[str, Any]:
+    """run.json `judge.cache`: per judge, the verdicts reused from the cache and the policy that allowed them."""
+    return {name: state.as_dict(now, "judgments") for name, state in reuse.items()}
 
 
 def select_reusable(
@@ -197,25 +237,13 @@ def select_reusable(
 ) -> dict[str, GenerationResponse]:
     """The hits the policy allows, counting per model what was reused and what was too old."""
     now = time.time() if now is None else now
+    for name, state in reuse.items():
+        if resume is not None and resume.fingerprints.get(name) == state.fingerprint:
+            state.resume = resume
     allowed: dict[str, GenerationResponse] = {}
     for item in work:
         if item.key is None or item.key not in hits:
             continue
-        state = reuse[item.model]
-        when = created.get(item.key, now)
-        identity = state.identity
-        resuming = (
-            resume is not None
-            and resume.fingerprints.get(item.model) == state.fingerprint
-            and when >= resume.started - 1.0
-        )
-        fresh = identity.max_age_s is None or now - when <= identity.max_age_s
-        if not fresh and not resuming:
-            state.too_old += 1
-            continue
-        if resuming and resume is not None:
-            state.resumed_from = resume.run_id
-        allowed[item.key] = hits[item.key]
-        state.reused += 1
-        state.oldest_created = when if state.oldest_created is None else min(state.oldest_created, when)
+        if reuse[item.model].admit(created.get(item.key, now), now):
+            allowed[item.key] = hits[item.key]
     return allowed

@@ -4,9 +4,12 @@ would compare models on different cases."""
 
 from __future__ import annotations
 
+import time
+
 from harness.judging.stage import JudgeActivity, close_unused, run_judging
 from harness.judging.summary import judging_summary, ranking_setup
 from harness.run.context import RunContext
+from harness.run.reuse import judge_cache_entries
 from harness.run.store import JUDGMENTS_FILE, SUMMARY_FILE, write_json, write_jsonl
 
 
@@ -20,13 +23,23 @@ class JudgeStage:
             return
         ctx.write_run_info("judging")
         activity = JudgeActivity()
+        reuse = ctx.judge_reuse
         try:
             ctx.judgments = run_judging(
-                plan, adapters, ctx.records, ctx.cases, ctx.cache_path, ctx.console, ctx.options.progress, activity
+                plan, adapters, ctx.records, ctx.cases, ctx.cache_path, ctx.console, ctx.options.progress, activity,
+                reuse,
             )
         finally:
-            if ctx.run_info.get("judge") is not None:
-                ctx.run_info["judge"]["activity"] = activity.describe()
+            judge = ctx.run_info.get("judge")
+            if judge is not None:
+                judge["activity"] = activity.describe()
+                if ctx.cache_path is not None and reuse:
+                    now = time.time()
+                    judge["cache"] = judge_cache_entries(reuse, now)
+                    for name, state in reuse.items():
+                        line = state.line(name, None, now, "judgments")
+                        if line:
+                            ctx.console.print(line, markup=False, highlight=False, soft_wrap=True)
         write_jsonl(ctx.run_dir / JUDGMENTS_FILE, ctx.judgments)
         ctx.summary.update(judging_summary(
             ctx.judgments, plan.config.resamples, plan.config.seed, ranking=ranking_setup(plan),

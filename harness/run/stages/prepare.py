@@ -36,6 +36,7 @@ from harness.run.reuse import (
     describe_server,
     find_resumable,
     identity_of,
+    judge_cache_entries,
     select_reusable,
 )
 from harness.run.runner import ErrorBudget
@@ -90,6 +91,7 @@ class PrepareStage:
         cached: dict[str, GenerationResponse] = {}
         now = time.time()
         reuse = _reuse_states(models, adapters, ask_server=cache_path is not None)
+        judge_reuse = _reuse_states(judge_plan.judges, judge_adapters, ask_server=cache_path is not None) if judge_plan else {}
         if cache_path is not None:
             _attach_cache_keys(work, adapters, reuse)
             reader = ResponseCache(cache_path)
@@ -100,6 +102,9 @@ class PrepareStage:
                 reader.close()
             resume = find_resumable(options.output_dir, loaded.sha256)
             cached = select_reusable(work, hits, created, reuse, resume, now)
+            for name, state in judge_reuse.items():  # judge verdicts are read in the judge stage
+                if resume is not None and resume.judge_fingerprints.get(name) == state.fingerprint:
+                    state.resume = resume
             totals = Counter(item.model for item in work)
             for name, state in reuse.items():
                 line = state.line(name, totals[name], now)
@@ -145,7 +150,7 @@ class PrepareStage:
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
-            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget),
+            "judge": _judge_entry(judge_plan, judge_reuse, judge_budget, now if cache_path is not None else None),
             "environment": environment(),
             "timings": clock.timings,
         }
@@ -154,6 +159,7 @@ class PrepareStage:
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapters=judge_adapters, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
+            judge_reuse=judge_reuse,
         )
 
 
@@ -169,17 +175,21 @@ def _judging_budget(
     return budget
 
 
-def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None) -> dict[str, Any] | None:
+def _judge_entry(plan: JudgePlan | None, reuse: dict[str, ModelReuse], budget: JudgingBudget | None,
+                 now: float | None) -> dict[str, Any] | None:
     if plan is None:
         return None
     entry = plan.describe()
-    entry["fingerprint"] = adapters[plan.judge.name].fingerprint
+    entry["fingerprint"] = reuse[plan.judge.name].fingerprint  # the judge cache's: with version and served paths
     if plan.panel:
         for judge in entry["panel"]["judges"]:
-            judge["fingerprint"] = adapters[judge["name"]].fingerprint
+            judge["fingerprint"] = reuse[judge["name"]].fingerprint
     if budget is not None:
         entry["plan"] = budget.describe()
+    if now is not None:  # --no-cache: nothing read, nothing to state; the judge stage fills in the counts
+        entry["cache"] = judge_cache_entries(reuse, now)
     return entry
+
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter, reuse: ModelReuse, now: float | None) -> dict[str, Any]:
@@ -203,7 +213,7 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter, reuse: ModelReuse,
 
 
 def _reuse_states(models: list[ResolvedModel], adapters: dict[str, ModelAdapter], ask_server: bool) -> dict[str, ModelReuse]:
-    """Each model's identity and cache fingerprint (with the server's description, when it gives one)."""
+    """Each model's (or judge's) identity and cache fingerprint (with the server's description, when it gives one)."""
     states = {}
     for model in models:
         adapter = adapters[model.name]
