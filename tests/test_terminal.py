@@ -66,3 +66,30 @@ def test_roles_and_the_baseline_comparison_print_as_written(
     assert "openai:[bold]x:x: vs baseline openai:llama: 1 regression ([bold]first)" in printed
     assert "no judge, so the candidates are compared with the baseline 'openai:llama'" in printed
     assert "🦙" not in printed and "❌" not in printed
+
+
+def test_progress_bars_and_the_judging_plan_print_names_as_written() -> None:
+    import asyncio
+    import io
+
+    from rich.console import Console
+
+    from harness.judging.budget import JudgeBill, JudgingBudget, PlanRow, print_budget
+    from harness.models.calls import ModelCounters
+    from harness.progress import show_progress
+
+    name = "openai:[bold]x:x:"
+    buffer = io.StringIO()
+    # a terminal, as the progress bars need; emoji codes off as every harness console has them
+    console = Console(file=buffer, force_terminal=True, emoji=False, highlight=False, width=200, color_system=None)
+
+    async def main() -> None:
+        async with show_progress({name: ModelCounters(total=2, done=1)}, console, True):
+            await asyncio.sleep(0)
+
+    asyncio.run(main())
+    print_budget(JudgingBudget([PlanRow("pairwise", f"{name} vs base", 8, 16)], [JudgeBill("judge:x:", 16)], 0),
+                 console)
+    printed = buffer.getvalue()
+    assert name in printed and f"{name} vs base" in printed and "judge:x:" in printed
+    assert "❌" not in printed

@@ -32,6 +32,7 @@ COMMANDS = [
     "harness.cli.monitor:monitor",
     "harness.cli.judge:judge",
     "harness.cli.data:data",
+    "harness.cli.batch:batch",
     "harness.cli.cache:cache",
 ]
 

@@ -15,12 +15,13 @@ on a custom endpoint) only within its max age, for its pinned version, or to res
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -33,9 +34,8 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
+from harness.models.calls import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 from harness.run.cache import ResponseCache, request_key
-from harness.run.reuse import ModelReuse
-from harness.run.runner import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 
 JUDGE_TABLE = "judgments"
 _FLUSH_EVERY = 64
@@ -69,6 +69,29 @@ class JudgeOutcome:
         return self.attempts > 0 and self.calls == 0
 
 
+class JudgeTransport(Protocol):
+    """How judge requests the cache cannot answer reach the judge, when not through its adapter
+    directly (the Batch API: harness/run/batch/engine.py)."""
+
+    async def send(self, requests: Sequence[GenerationRequest], keys: Sequence[str]) -> list[GenerationResponse]:
+        """Responses in order; a request's key identifies it (equal keys ask the same thing)."""
+        ...
+
+    async def close(self) -> None:
+        """Called by its owner once no more requests will come, on the same event loop."""
+        ...
+
+
+class CachePolicy(Protocol):
+    """Which cached verdicts of a judge may be reused (harness.run.reuse.ModelReuse): its cache
+    fingerprint, and a decision per entry by when it was cached (which it also counts)."""
+
+    fingerprint: str
+
+    def admit(self, created: float, now: float) -> bool:
+        ...
+
+
 def prompt_hash(messages: list[ChatMessage]) -> str:
     return hashlib.sha256(orjson.dumps(messages)).hexdigest()
 
@@ -85,14 +108,18 @@ class JudgeCaller:
         max_retries: int,
         cache_path: Path | None,
         counters: ModelCounters,
-        reuse: ModelReuse | None = None,
+        transport: JudgeTransport | None = None,
+        limiter: asyncio.Semaphore | None = None,
+        policy: CachePolicy | None = None,
     ) -> None:
+        """`transport` replaces direct calls of the adapter; `limiter` bounds the requests in flight
+        across several `run` calls at once (pipelined judging); `policy` decides which cached
+        verdicts are reused and gives the cache fingerprint (with a pinned version and the server's
+        description); without one every cached verdict under the adapter's fingerprint is reused."""
         self.name = name
         self.adapter = adapter
-        # The judge's cache policy and fingerprint (with its pinned version and the server's
-        # description); None reuses every cached verdict under the adapter's own fingerprint.
-        self.reuse = reuse
-        self.fingerprint = reuse.fingerprint if reuse is not None else adapter.fingerprint
+        self.policy = policy
+        self.fingerprint = policy.fingerprint if policy is not None else adapter.fingerprint
         self.params = params
         self.logprobs = logprobs if logprobs > 0 and adapter.capabilities.logprobs else None
         self.max_retries = max_retries
@@ -102,6 +129,20 @@ class JudgeCaller:
         self._pending_writes: list[tuple[str, str, GenerationResponse]] = []
         self._live_successes = 0  # answers from the endpoint itself; cache hits prove nothing about it
         self._live_requests = 0
+        self.transport = transport
+        self.limiter = limiter
+        self._runs = 0
+
+    def open(self) -> None:
+        """Keep the judge cache open across `run` calls (pipelined judging calls `run` per item)."""
+        if self.cache_path is not None and self._cache is None:
+            self._cache = ResponseCache(self.cache_path, JUDGE_TABLE)
+
+    def close(self) -> None:
+        self._flush(force=True)
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
 
     def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
         return request_key(f"{self.fingerprint}|template:{job.template_sha256}", request)
@@ -110,9 +151,14 @@ class JudgeCaller:
         outcomes = [JudgeOutcome(prompt_hash(job.messages)) for job in jobs]
         conversations = [list(job.messages) for job in jobs]
         active = list(range(len(jobs)))
-        self.counters.total = len(jobs)
-        if self.cache_path is not None:
-            self._cache = ResponseCache(self.cache_path, JUDGE_TABLE)
+        if self._runs:
+            self.counters.total += len(jobs)
+        else:
+            self.counters.total = len(jobs)
+        self._runs += 1
+        owned = self._cache is None
+        if owned:
+            self.open()
         try:
             for attempt in range(self.max_retries + 1):
                 if not active:
@@ -149,10 +195,10 @@ class JudgeCaller:
                 outcome = outcomes[i]
                 outcome.invalid = f"no usable reply after {outcome.attempts} attempts: {outcome.problems[-1]}"
         finally:
-            self._flush(force=True)
-            if self._cache is not None:
-                self._cache.close()
-                self._cache = None
+            if owned:
+                self.close()
+            else:
+                self._flush(force=True)
         return outcomes
 
     async def _answer(self, requests: list[GenerationRequest], keys: list[str]) -> list[tuple[GenerationResponse, bool]]:
@@ -160,10 +206,10 @@ class JudgeCaller:
         results: list[tuple[GenerationResponse, bool] | None] = [None] * len(requests)
         if self._cache is not None:
             hits = self._cache.get_many(keys)
-            if hits and self.reuse is not None:
+            if hits and self.policy is not None:
                 now = time.time()
                 created = self._cache.created_many(list(hits))
-                hits = {key: hit for key, hit in hits.items() if self.reuse.admit(created.get(key, now), now)}
+                hits = {key: hit for key, hit in hits.items() if self.policy.admit(created.get(key, now), now)}
             for index, key in enumerate(keys):
                 if key in hits:
                     results[index] = (hits[key], True)
@@ -171,6 +217,15 @@ class JudgeCaller:
                     self.counters.successes += 1
         missing = [index for index, result in enumerate(results) if result is None]
         self._live_requests += len(missing)
+        if self.transport is not None and missing:
+            sent = await self.transport.send([requests[i] for i in missing], [keys[i] for i in missing])
+            for index, response in zip(missing, sent, strict=True):
+                results[index] = (response, False)
+                self._count(response)
+                if response.ok:
+                    self._pending_writes.append((keys[index], self.fingerprint, response))
+            self._flush(force=False)
+            return [result for result in results if result is not None]
         batch_size = max(1, self.adapter.capabilities.max_batch_size)
         batches: Iterator[list[int]] = iter(
             [missing[start : start + batch_size] for start in range(0, len(missing), batch_size)]
@@ -178,7 +233,11 @@ class JudgeCaller:
 
         async def worker() -> None:
             for batch in batches:
-                responses = await self.adapter.generate([requests[index] for index in batch])
+                if self.limiter is not None:
+                    async with self.limiter:
+                        responses = await self.adapter.generate([requests[index] for index in batch])
+                else:
+                    responses = await self.adapter.generate([requests[index] for index in batch])
                 for index, response in zip(batch, responses, strict=True):
                     results[index] = (response, False)
                     self._count(response)

@@ -9,24 +9,27 @@ Nothing here writes to the run directory; the caller owns the files.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome
+from harness.judging.caller import CachePolicy, JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
-from harness.run.progress import show_progress
-from harness.run.reuse import ModelReuse
-from harness.run.runner import ModelCounters, gather_or_cancel
+from harness.models.calls import ModelCounters, gather_or_cancel
+from harness.progress import show_progress
 from harness.suite.case import Case
+
+GRADINGS = ("rubric", "closed_qa", "label")  # single-answer gradings, judged in this order after the pairwise items
+Transports = dict[str, JudgeTransport]  # by judge name: how its requests reach it, when not directly
+Policies = Mapping[str, CachePolicy]  # by judge name: which cached verdicts may be reused (harness.run.reuse)
 
 
 @dataclass
@@ -46,7 +49,8 @@ class JudgeActivity:
 
 async def _call(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], kind: str, jobs: list[JudgeJob], cache_path: Path | None,
-    console: Console, progress: bool, activity: JudgeActivity, reuse: dict[str, ModelReuse],
+    console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None = None,
+    policies: Policies | None = None,
 ) -> dict[str, list[JudgeOutcome]]:
     """Every judge's outcomes for the same jobs, judges side by side."""
     if not jobs:
@@ -60,7 +64,7 @@ async def _call(
         callers[judge.name] = JudgeCaller(
             judge.name, adapters[judge.name], plan.params(template, judge),
             plan.config.logprobs if kind == "pairwise" else 0, plan.config.max_retries, cache_path, counter,
-            reuse.get(judge.name),
+            (transports or {}).get(judge.name), policy=(policies or {}).get(judge.name),
         )
     by_judge: dict[str, list[JudgeOutcome]] = {}
 
@@ -75,35 +79,37 @@ async def _call(
     return by_judge
 
 
-def _rule(plan: JudgePlan) -> PanelRule | None:
+def panel_rule(plan: JudgePlan) -> PanelRule | None:
     return PanelRule(plan.config.aggregate, plan.quorum, tuple(plan.judge_names)) if plan.panel else None
 
 
 async def _judge(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], records: Sequence[dict[str, Any]], cases: Sequence[Case],
-    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, reuse: dict[str, ModelReuse],
+    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None,
+    policies: Policies | None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
-    rule = _rule(plan)
+    rule = panel_rule(plan)
     lines: list[dict[str, Any]] = []
     pairwise = plan.templates.get("pairwise")
     if pairwise is not None and plan.pairs:
         items = plan_pairs(plan.pairs, cases, answers, pairwise)
         jobs = [job for item in items for job in item.jobs]
-        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, reuse)
+        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, transports,
+                               policies)
         position = 0
         for item in items:
             width = len(item.jobs)
             mine = {name: outcomes[position : position + width] for name, outcomes in by_judge.items()}
             position += width
             lines.append(pair_line(item, mine, pairwise, rule))
-    for kind in ("rubric", "closed_qa", "label"):
+    for kind in GRADINGS:
         template = plan.templates.get(kind)
         if template is None:
             continue
         grades = plan_grades(plan.models, cases, answers, template, plan.config.label)
         by_judge = await _call(plan, adapters, kind, [g.job for g in grades if g.job is not None], cache_path,
-                               console, progress, activity, reuse)
+                               console, progress, activity, transports, policies)
         iterators = {name: iter(outcomes) for name, outcomes in by_judge.items()}
         for grade in grades:
             outcomes = {name: next(it) if grade.job is not None else None for name, it in iterators.items()}
@@ -120,21 +126,25 @@ def run_judging(
     console: Console,
     progress: bool = True,
     activity: JudgeActivity | None = None,
-    reuse: dict[str, ModelReuse] | None = None,
+    transports: Transports | None = None,
+    policies: Policies | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when a
     judge endpoint is unreachable; answers judged by then are in the judge cache.
 
-    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge).
-    `reuse` maps a judge to its cache policy (`harness.run.reuse`); a judge without one reuses
-    every cached verdict."""
+    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge);
+    `transports` replaces direct calls of the judges it names (the Batch API), and is closed here;
+    `policies` decide which cached verdicts of each judge are reused (none: all of them)."""
     by_name = adapters if isinstance(adapters, dict) else {plan.judge.name: adapters}
     tally = activity if activity is not None else JudgeActivity()
 
     async def main() -> list[dict[str, Any]]:
         try:
-            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, reuse or {})
+            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, transports,
+                                policies)
         finally:
+            for transport in (transports or {}).values():
+                await transport.close()
             for adapter in by_name.values():
                 await adapter.aclose()
 

@@ -52,6 +52,7 @@ def _encode(response: GenerationResponse) -> bytes:
             "latency_s": response.latency_s,
             "finish_reason": response.finish_reason,
             "logprobs": response.logprobs,
+            "batch": response.batch_id,
         }
     )
 
@@ -65,6 +66,7 @@ def _decode(blob: bytes) -> GenerationResponse:
         finish_reason=data.get("finish_reason"),
         cached=True,
         logprobs=data.get("logprobs"),
+        batch_id=data.get("batch"),
     )
 
 

@@ -123,7 +123,8 @@ def _epoch(text: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Resume:
-    """An earlier run of the same suite that did not finish: its answers may be reused."""
+    """An earlier run of the same suite that did not finish (interrupted, killed, aborted, or with
+    batches that expired or were cancelled): its answers may be reused whatever their age."""
 
     run_id: str
     started: float  # epoch seconds
@@ -142,7 +143,7 @@ def find_resumable(output_dir: Path, suite_sha256: str) -> Resume | None:
             continue
         if (run.get("suite") or {}).get("sha256") != suite_sha256:
             continue
-        if run.get("status") == "complete":
+        if run.get("status") == "complete" and not _unfinished_batches(run):
             return None  # the newest run of this suite finished: nothing to resume
         started = _epoch(run.get("started_at"))
         if started is None:
@@ -150,6 +151,13 @@ def find_resumable(output_dir: Path, suite_sha256: str) -> Resume | None:
         fingerprints = {m["name"]: m.get("fingerprint", "") for m in run.get("models") or [] if "name" in m}
         return Resume(str(run.get("run_id") or run_json.parent.name), started, fingerprints, judge_fingerprints(run))
     return None
+
+
+def _unfinished_batches(run: dict[str, Any]) -> bool:
+    """Whether a run's Batch API batches left requests unanswered (expired, cancelled, failed): the
+    run completed, but running the same command again is how it is finished, so it resumes it."""
+    batches = (run.get("batches") or {}).get("list") or []
+    return any(batch.get("status") in ("expired", "cancelled", "failed") for batch in batches)
 
 
 def judge_fingerprints(run: dict[str, Any]) -> dict[str, str]:

@@ -7,29 +7,15 @@ hand results to the sink, so per-case work never sits on the event loop's hot pa
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from harness.errors import RunError
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.calls import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
 from harness.run.plan import WorkItem
 
-# A model whose first requests all fail to connect is unreachable; stop instead of waiting
-# for every remaining request to time out through its retries.
-UNREACHABLE_AFTER = 8
-
-
-@dataclass
-class ModelCounters:
-    total: int
-    done: int = 0
-    errors: int = 0
-    successes: int = 0
-    connection_errors: int = 0
-    first_error: str | None = None
-
+__all__ = ["UNREACHABLE_AFTER", "ErrorBudget", "ModelCounters", "RunState", "gather_or_cancel", "run_requests"]
 
 @dataclass
 class ErrorBudget:
@@ -61,9 +47,36 @@ class ErrorBudget:
 
 @dataclass
 class RunState:
+    """Counters by name (one per model, plus any work shown beside it: batches, pipelined judging)
+    as the progress display shows them, and the run's error budget."""
+
     counters: dict[str, ModelCounters]
     budget: ErrorBudget
     fatal: list[str] = field(default_factory=list)
+
+
+def count_result(counters: ModelCounters, budget: ErrorBudget, response: GenerationResponse) -> None:
+    """Count one answered (or failed) request of a model."""
+    counters.done += 1
+    error = response.error
+    if error is None:
+        counters.successes += 1
+        return
+    counters.errors += 1
+    budget.errors += 1
+    if counters.first_error is None:
+        counters.first_error = f"{error.kind}: {error.message}"
+    if error.kind == "connection":
+        counters.connection_errors += 1
+
+
+def check_budget(name: str, counters: ModelCounters, budget: ErrorBudget) -> None:
+    """Raise RunError once more requests have failed than --max-errors allows."""
+    if budget.limit is not None and budget.errors > budget.limit:
+        raise RunError(
+            f"aborted: {budget.errors} requests failed, more than --max-errors allows ({budget.limit}); "
+            f"first error of model '{name}': {counters.first_error}"
+        )
 
 
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -87,47 +100,17 @@ async def _run_model(
         for batch in batches:
             responses = await adapter.generate([item.request for item in batch])
             for item, response in zip(batch, responses, strict=True):
-                counters.done += 1
-                error = response.error
-                if error is None:
-                    counters.successes += 1
-                else:
-                    counters.errors += 1
-                    budget.errors += 1
-                    if counters.first_error is None:
-                        counters.first_error = f"{error.kind}: {error.message}"
-                    if error.kind == "connection":
-                        counters.connection_errors += 1
+                count_result(counters, budget, response)
                 on_result(item, response)
             if counters.successes == 0 and counters.connection_errors >= min(UNREACHABLE_AFTER, counters.total):
                 raise RunError(
                     f"model '{name}': the endpoint is unreachable ({counters.first_error}); "
                     "is the server running, and are OPENAI_BASE_URL / base_url right?"
                 )
-            if budget.limit is not None and budget.errors > budget.limit:
-                raise RunError(
-                    f"aborted: {budget.errors} requests failed, more than --max-errors allows ({budget.limit}); "
-                    f"first error of model '{name}': {counters.first_error}"
-                )
+            check_budget(name, counters, budget)
 
     workers = min(max(1, caps.max_concurrency), max(1, -(-len(items) // max(1, caps.max_batch_size))))
     await gather_or_cancel([worker() for _ in range(workers)])
-
-
-async def gather_or_cancel(coroutines: Sequence[Coroutine[Any, Any, None]]) -> None:
-    """Run coroutines as tasks; on the first failure cancel the others, wait for them, re-raise."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    if not tasks:
-        return
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run_requests(

@@ -187,6 +187,9 @@ class ModelConfig(StrictModel):
         "the same label, without an age limit. Change it whenever the model behind the name changes.",
     )
     cache: ModelCacheConfig | None = Field(default=None, description="Reuse of cached answers for a mutable model name.")
+    batch: bool = Field(
+        default=False, description="Send this model's requests through the OpenAI Batch API (half price, answers within 24 h)."
+    )
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$")
@@ -330,6 +333,7 @@ class JudgeConfig(StrictModel):
         default=5, ge=0, le=20, description="Top alternatives per token requested for the soft preference (0: no logprobs)."
     )
     concurrency: int | None = Field(default=None, gt=0, description="Judge requests in flight (default: --concurrency).")
+    batch: bool = Field(default=False, description="Send the judge's requests through the OpenAI Batch API (half price).")
     resamples: int = Field(default=2000, ge=2000, le=100_000, description="Bootstrap resamples for confidence intervals.")
     seed: int = Field(default=20240521, description="Seed of the bootstrap, so intervals are reproducible.")
 
@@ -375,11 +379,21 @@ class JudgeConfig(StrictModel):
         return value or None
 
 
+class BatchPriceSpec(StrictModel):
+    """A model's price through the Batch API, per 1M tokens."""
+
+    input: float = Field(ge=0, description="Per 1M input tokens sent in batches.")
+    output: float = Field(ge=0, description="Per 1M output tokens answered in batches.")
+
+
 class PriceSpec(StrictModel):
     """A model's inference price, in the price table's currency per 1M tokens."""
 
     input: float = Field(ge=0, description="Per 1M input (prompt) tokens.")
     output: float = Field(ge=0, description="Per 1M output (completion) tokens.")
+    batch: BatchPriceSpec | None = Field(
+        default=None, description="Its price through the Batch API (default: half of input and output)."
+    )
 
 
 class CostConfig(StrictModel):

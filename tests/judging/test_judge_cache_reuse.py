@@ -1,6 +1,7 @@
 """Judge verdicts follow the cache reuse policy of answers: a judge behind a mutable name (here
 `openai:judge` on a custom endpoint) is read from the cache only within its max age, for its
-pinned version, or to resume an interrupted run; what was reused is stated."""
+pinned version, or to resume an interrupted run; what was reused is stated. Judged beside
+generation (pipelined, the default here), after it (staged), or through the Batch API alike."""
 
 from __future__ import annotations
 
@@ -24,15 +25,17 @@ CASES = 4
 JUDGE_CALLS = CASES * 2 + CASES * 2
 
 
-def run(suite: Path, tmp_path: Path) -> tuple[RunOutcome, str]:
+def run(suite: Path, tmp_path: Path, **options: Any) -> tuple[RunOutcome, str]:
     printed = io.StringIO()
-    outcome = run_suite(suite, RunOptions(output_dir=tmp_path / "reports", progress=False, max_retries=0),
+    outcome = run_suite(suite, RunOptions(output_dir=tmp_path / "reports", progress=False, max_retries=0, **options),
                         Console(file=printed, width=300))
     return outcome, printed.getvalue()
 
 
 def judge_requests(server: FakeOpenAIServer) -> int:
-    return sum(1 for body in server.requests if body["model"] == "judge")
+    """Judge requests answered directly or through batches."""
+    batched = server.batch_api.answered if server.batch_api is not None else []
+    return sum(1 for body in [*server.requests, *batched] if body["model"] == "judge")
 
 
 def run_json(outcome: RunOutcome) -> dict[str, Any]:
@@ -66,10 +69,17 @@ def judged_once(tmp_path: Path, fake_openai: FakeOpenAIServer, isolated_environm
     return suite
 
 
+MODES = {"pipelined": {}, "staged": {"pipeline": False}, "batch": {"batch": True}}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
 def test_a_mutable_judge_reuses_only_young_verdicts_and_says_so(
-    judged_once: Path, tmp_path: Path, fake_openai: FakeOpenAIServer, isolated_environment: Path
+    judged_once: Path, tmp_path: Path, fake_openai: FakeOpenAIServer, isolated_environment: Path,
+    monkeypatch: pytest.MonkeyPatch, mode: str,
 ) -> None:
-    outcome, printed = run(judged_once, tmp_path)  # right after: within the default hour
+    monkeypatch.setenv("HARNESS_BATCH_POLL", "0.005,0.02")  # the fake Batch API's time runs fast
+    options = MODES[mode]
+    outcome, printed = run(judged_once, tmp_path, **options)  # right after: within the default hour
     assert judge_requests(fake_openai) == 0
     assert f"cache: {JUDGE_CALLS} judgments of 'judge' from the cache (oldest " in printed
     assert "a name on a custom endpoint: cached judgments reused up to 1 h old, or to resume" in printed
@@ -79,7 +89,7 @@ def test_a_mutable_judge_reuses_only_young_verdicts_and_says_so(
     assert "judgments reused from the cache (oldest" in (outcome.run_dir / "report.html").read_text()
 
     age_judgments(isolated_environment, DEFAULT_MAX_AGE_S + 60)  # past the policy: asked again
-    outcome, printed = run(judged_once, tmp_path)
+    outcome, printed = run(judged_once, tmp_path, **options)
     assert judge_requests(fake_openai) == JUDGE_CALLS
     assert outcome.summary["rubric"]["tuned"]["mean"] == 5.0  # the redeployed judge's grades, not the old ones
     assert f"{JUDGE_CALLS} cached judgments of 'judge' too old to reuse, asked again" in printed
