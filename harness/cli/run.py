@@ -66,12 +66,11 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         allow_other_suite: bool, batch: bool, no_pipeline: bool,
         ray_address: str | None, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
-    from rich.console import Console
-
     from harness.api import RunOptions, run_suite
     from harness.errors import EXIT_GATE_FAILED
     from harness.gates.console import print_gates
     from harness.report.console import print_summary
+    from harness.terminal import make_console, output_console
 
     options = RunOptions(
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
@@ -81,11 +80,11 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         gates=list(gates), monthly_requests=monthly_requests, allow_stale=allow_stale,
         allow_other_suite=allow_other_suite, batch=batch, pipeline=not no_pipeline, ray=ray_address,
     )
-    outcome = run_suite(suite, options, Console(stderr=True))
-    out = Console() if Console().is_terminal else Console(width=160)
+    outcome = run_suite(suite, options, make_console(stderr=True))
+    out = output_console()
     print_summary(outcome.summary, out, title=outcome.run_dir.name)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
     print_gates(outcome.gates, out)
-    out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", highlight=False)
+    out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", markup=False)
     return 0 if outcome.gates_passed else EXIT_GATE_FAILED

@@ -8,13 +8,16 @@ takes large batches, and bound the number of calls per job.
 The judge cache is its own table in the cache database. A key covers the judge's fingerprint,
 the template's content hash and the full request (rendered messages, parameters, logprob
 request, attempt number), so a changed template or rubric re-judges while unchanged items
-are read back without a call.
+are read back without a call. Whether a cached verdict may be reused follows the judge's
+identity, as for answers (`harness.run.reuse`): a verdict of a mutable alias (`gpt-4o`, a name
+on a custom endpoint) only within its max age, for its pinned version, or to resume.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +82,16 @@ class JudgeTransport(Protocol):
         ...
 
 
+class CachePolicy(Protocol):
+    """Which cached verdicts of a judge may be reused (harness.run.reuse.ModelReuse): its cache
+    fingerprint, and a decision per entry by when it was cached (which it also counts)."""
+
+    fingerprint: str
+
+    def admit(self, created: float, now: float) -> bool:
+        ...
+
+
 def prompt_hash(messages: list[ChatMessage]) -> str:
     return hashlib.sha256(orjson.dumps(messages)).hexdigest()
 
@@ -97,11 +110,16 @@ class JudgeCaller:
         counters: ModelCounters,
         transport: JudgeTransport | None = None,
         limiter: asyncio.Semaphore | None = None,
+        policy: CachePolicy | None = None,
     ) -> None:
         """`transport` replaces direct calls of the adapter; `limiter` bounds the requests in flight
-        across several `run` calls at once (pipelined judging)."""
+        across several `run` calls at once (pipelined judging); `policy` decides which cached
+        verdicts are reused and gives the cache fingerprint (with a pinned version and the server's
+        description); without one every cached verdict under the adapter's fingerprint is reused."""
         self.name = name
         self.adapter = adapter
+        self.policy = policy
+        self.fingerprint = policy.fingerprint if policy is not None else adapter.fingerprint
         self.params = params
         self.logprobs = logprobs if logprobs > 0 and adapter.capabilities.logprobs else None
         self.max_retries = max_retries
@@ -127,7 +145,7 @@ class JudgeCaller:
             self._cache = None
 
     def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
-        return request_key(f"{self.adapter.fingerprint}|template:{job.template_sha256}", request)
+        return request_key(f"{self.fingerprint}|template:{job.template_sha256}", request)
 
     async def run(self, jobs: Sequence[JudgeJob]) -> list[JudgeOutcome]:
         outcomes = [JudgeOutcome(prompt_hash(job.messages)) for job in jobs]
@@ -188,6 +206,10 @@ class JudgeCaller:
         results: list[tuple[GenerationResponse, bool] | None] = [None] * len(requests)
         if self._cache is not None:
             hits = self._cache.get_many(keys)
+            if hits and self.policy is not None:
+                now = time.time()
+                created = self._cache.created_many(list(hits))
+                hits = {key: hit for key, hit in hits.items() if self.policy.admit(created.get(key, now), now)}
             for index, key in enumerate(keys):
                 if key in hits:
                     results[index] = (hits[key], True)
@@ -201,7 +223,7 @@ class JudgeCaller:
                 results[index] = (response, False)
                 self._count(response)
                 if response.ok:
-                    self._pending_writes.append((keys[index], self.adapter.fingerprint, response))
+                    self._pending_writes.append((keys[index], self.fingerprint, response))
             self._flush(force=False)
             return [result for result in results if result is not None]
         batch_size = max(1, self.adapter.capabilities.max_batch_size)
@@ -220,7 +242,7 @@ class JudgeCaller:
                     results[index] = (response, False)
                     self._count(response)
                     if response.ok:
-                        self._pending_writes.append((keys[index], self.adapter.fingerprint, response))
+                        self._pending_writes.append((keys[index], self.fingerprint, response))
                 self._flush(force=False)
 
         workers = min(max(1, self.adapter.capabilities.max_concurrency), -(-len(missing) // batch_size))
