@@ -54,6 +54,15 @@ def _ray_layer(engine: EngineConfig | None) -> RayConfig | bool | None:
     return engine.ray if engine is not None else None
 
 
+def goes_to_ray(suite_engine: EngineConfig | None, model_engine: EngineConfig | None, cli_ray: bool) -> bool:
+    """Whether an `hf:` model generates on Ray: its own `ray: false` keeps it here, else `--ray`,
+    its own `engine.ray` or the suite's turns Ray on."""
+    model_layer = _ray_layer(model_engine)
+    if model_layer is False:
+        return False
+    return cli_ray or model_layer is not None or _ray_layer(suite_engine) not in (None, False)
+
+
 def _merge(layers: Sequence[RayConfig | bool | None]) -> RayConfig:
     merged = RayConfig()
     for layer in layers:
@@ -81,10 +90,7 @@ def plan_ray(
             if isinstance(model_layer, RayConfig) or model_layer is True:
                 raise UsageError(f"model '{model.name}': engine.ray applies to hf: models only")
             continue
-        if model_layer is False:
-            continue
-        wanted = cli_address is not None or model_layer not in (None, False) or suite_layer not in (None, False)
-        if not wanted:
+        if not goes_to_ray(suite_engine, model.config.engine, cli_address is not None):
             continue
         config = _merge([suite_layer, model_layer])
         settings[model.name] = RaySettings(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ class PrepareStage:
         if options.concurrency < 1:
             raise UsageError("--concurrency must be at least 1")
         # The same checks as `harness validate`: every problem of the suite at once, before sending.
-        loaded = suite if isinstance(suite, Suite) else load_suite(suite, extra_checks=suite_checks)
+        checks = partial(suite_checks, ray=options.ray is not None)
+        loaded = suite if isinstance(suite, Suite) else load_suite(suite, extra_checks=checks)
         cases = select_cases(loaded.cases, options.filters, options.limit)
         if not cases:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")

@@ -155,3 +155,28 @@ def test_placement_says_what_was_asked_and_what_exists() -> None:
         "ray: the actors do not fit on the cluster: asked 3 × (1 CPU and 1 GPU) for base 'm' = 3 CPUs and 3 GPUs; "
         "the cluster has 1 node: 16 CPUs, 2 GPUs"
     )
+
+
+def test_validate_leaves_paths_of_models_on_ray_to_the_nodes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A path missing on the machine that runs harness is an error, unless the model generates on
+    Ray: then it is a note, and each actor checks the path on its own node."""
+    missing = tmp_path / "shared" / "llama"
+    body = f"models:\n  m: 'hf:{missing}'\ncases: [{{input: hi}}]\n"
+    local = tmp_path / "local.yaml"
+    local.write_text(body)
+    on_ray = tmp_path / "ray.yaml"
+    on_ray.write_text("engine: {ray: {actors: 2}}\n" + body)
+    opted_out = tmp_path / "opted-out.yaml"
+    opted_out.write_text(f"engine: {{ray: true}}\nmodels:\n  m: {{spec: 'hf:{missing}', engine: {{ray: false}}}}\ncases: [{{input: hi}}]\n")
+
+    assert _harness("validate", str(local)) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"{local}:2:6: model 'm': base model directory '{missing}' not found (looked at {missing})"
+    )
+    assert _harness("validate", str(on_ray)) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"{on_ray}:3:6: note: model 'm': base model directory '{missing}' not found (looked at {missing}): "
+        "not on this machine; the Ray actors check it on their nodes"
+    )
+    assert _harness("validate", str(opted_out)) == 2
+    capsys.readouterr()

@@ -234,11 +234,11 @@ def test_actors_waiting_for_busy_resources_time_out(ray_instance: Any, tiny: Tin
 def test_a_path_missing_on_a_node_is_reported_with_the_node(ray_instance: Any, tiny: TinyModels, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "adapters" / "gone"
-    suite = write_suite(
-        tmp_path / "ray.yaml", tiny, TWO_ACTORS,
+    suite = write_suite(  # no engine: in the suite; --ray sends it to Ray (the check here is only a note)
+        tmp_path / "ray.yaml", tiny, None,
         extra_models=f"  gone: {{spec: 'hf:{tiny.base}+{missing}', options: {{batch_size: 2}}}}",
     )
-    assert _harness("run", str(suite), "-m", "gone", "-o", str(tmp_path / "out"), "-q") == 2
+    assert _harness("run", str(suite), "-m", "gone", "--ray", "local", "-o", str(tmp_path / "out"), "-q") == 2
     node = re.escape(f"on Ray node {os.uname().nodename} (")
     assert re.fullmatch(
         rf"error: model 'gone': adapter directory '{re.escape(str(missing))}' not found \(looked at {re.escape(str(missing))}\) "
