@@ -85,7 +85,7 @@ def test_debug_shows_the_traceback(suite: Path) -> None:
 def test_help_does_not_import_heavy_modules() -> None:
     code = (
         "import sys, harness.cli; "
-        "heavy = [m for m in ('openai', 'torch', 'transformers', 'peft', 'pandas', 'numpy', 'aiohttp') if m in sys.modules]; "
+        "heavy = [m for m in ('openai', 'torch', 'transformers', 'peft', 'ray', 'pandas', 'numpy', 'aiohttp') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ})

@@ -55,13 +55,16 @@ import click
                    "within 24 h. A killed run started again re-attaches to its batches (see `harness batch`).")
 @click.option("--no-pipeline", is_flag=True,
               help="Judge only once every answer exists (default: an item is judged as soon as its answers do).")
+@click.option("--ray", "ray_address", metavar="ADDRESS",
+              help="Generate hf: models on Ray actors: 'local' starts Ray on this machine; 'auto', 'ray://HEAD:10001' "
+                   "or HOST:PORT attach to a running cluster (needs pip install 'harness[ray]').")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tuple[str, ...], ranking: str | None,
         max_judge_calls: int | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
         max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, allow_stale: bool,
         allow_other_suite: bool, batch: bool, no_pipeline: bool,
-        quiet: bool) -> int:
+        ray_address: str | None, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from harness.api import RunOptions, run_suite
     from harness.errors import EXIT_GATE_FAILED
@@ -75,7 +78,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         progress=not quiet, baseline=baseline, judge=judges[0] if len(judges) == 1 else None,
         judges=list(judges) if len(judges) > 1 else [], ranking=ranking, max_judge_calls=max_judge_calls,
         gates=list(gates), monthly_requests=monthly_requests, allow_stale=allow_stale,
-        allow_other_suite=allow_other_suite, batch=batch, pipeline=not no_pipeline,
+        allow_other_suite=allow_other_suite, batch=batch, pipeline=not no_pipeline, ray=ray_address,
     )
     outcome = run_suite(suite, options, make_console(stderr=True))
     out = output_console()

@@ -9,15 +9,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harness.models.base import ModelAdapter
 from harness.models.resolve import ResolvedModel
+
+if TYPE_CHECKING:
+    from harness.models.ray.plan import RayPlan
 
 _KIND_MODULES = {
     "openai": "harness.models.openai_adapter",
     "predictions": "harness.models.predictions",
     "hf": "harness.models.hf",
     "run": "harness.models.recorded",
+    "ray": "harness.models.ray",  # hf: models that generate on Ray actors
 }
 
 
@@ -31,13 +36,20 @@ class AdapterSettings:
     suite_name: str | None = None  # the suite being run; `run:` recordings of another suite are refused
     allow_other_suite: bool = False  # accept `run:` recordings made from a suite of another name
     allow_stale: bool = False  # `run:` answers to cases whose messages changed since are used anyway
+    ray: RayPlan | None = None  # hf: models it names generate on Ray actors
+
+
+def _kind(model: ResolvedModel, settings: AdapterSettings) -> str:
+    if model.spec.kind == "hf" and settings.ray is not None and model.name in settings.ray.models:
+        return "ray"
+    return model.spec.kind
 
 
 def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -> dict[str, ModelAdapter]:
     """One adapter per model name, in the given order."""
     by_kind: dict[str, list[ResolvedModel]] = {}
     for model in models:
-        by_kind.setdefault(model.spec.kind, []).append(model)
+        by_kind.setdefault(_kind(model, settings), []).append(model)
     built: dict[str, ModelAdapter] = {}
     for kind, group in by_kind.items():
         module = importlib.import_module(_KIND_MODULES[kind])

@@ -38,6 +38,7 @@ class RunOptions:
     allow_other_suite: bool = False  # `run:` models: accept a recording made from a suite of another name
     batch: bool = False  # every model that sends requests, and the judge, through the OpenAI Batch API
     pipeline: bool = True  # judge an item as soon as its answers exist (False: once all generation has ended)
+    ray: str | None = None  # --ray ADDRESS: hf: models generate on Ray actors (local, auto, ray://HEAD:10001, HOST:PORT)
 
     @property
     def judge_refs(self) -> list[str]:

@@ -35,8 +35,16 @@ def _spec_problem(text: str) -> tuple[ModelSpec | None, str | None]:
         return None, exc.message
 
 
-def _hf_problems(spec: ModelSpec, config: ModelConfig, base_dir: Path, at: Loc, doc: LocatedDocument) -> list[Diagnostic]:
+def _hf_problems(
+    spec: ModelSpec, config: ModelConfig, base_dir: Path, at: Loc, doc: LocatedDocument, on_ray: bool = False
+) -> list[Diagnostic]:
     from harness.models.hf.checkpoint import ADAPTER_CONFIG, _hub_snapshot, _looks_like_path
+
+    def missing(message: str) -> Diagnostic:
+        """A path missing here is the nodes' business when the model generates on Ray: they check it."""
+        if on_ray:
+            return _as_note(doc.diagnostic(at, f"{message}: not on this machine; the Ray actors check it on their nodes"))
+        return doc.diagnostic(at, message)
 
     found: list[Diagnostic] = []
     given = spec.target
@@ -50,7 +58,7 @@ def _hf_problems(spec: ModelSpec, config: ModelConfig, base_dir: Path, at: Loc, 
     elif path.exists():
         found.append(doc.diagnostic(at, f"base model '{given}' is a file; give the model's directory"))
     elif _looks_like_path(given):
-        found.append(doc.diagnostic(at, f"base model directory '{given}' not found (looked at {path})"))
+        found.append(missing(f"base model directory '{given}' not found (looked at {path})"))
     else:
         revision = (config.options or {}).get("revision")
         if _hub_snapshot(given, revision if isinstance(revision, str) else None) is None:
@@ -59,7 +67,7 @@ def _hf_problems(spec: ModelSpec, config: ModelConfig, base_dir: Path, at: Loc, 
     for adapter in spec.adapters:
         adapter_path = _resolve(base_dir, adapter)
         if not adapter_path.is_dir():
-            found.append(doc.diagnostic(at, f"adapter directory '{adapter}' not found (looked at {adapter_path})"))
+            found.append(missing(f"adapter directory '{adapter}' not found (looked at {adapter_path})"))
         elif not (adapter_path / ADAPTER_CONFIG).is_file():
             found.append(doc.diagnostic(at, f"'{adapter}' has no {ADAPTER_CONFIG}: not a LoRA adapter directory"))
     return found
@@ -69,7 +77,9 @@ def _as_note(diagnostic: Diagnostic) -> Diagnostic:
     return Diagnostic(diagnostic.path, diagnostic.message, diagnostic.line, diagnostic.column, note=True)
 
 
-def model_problems(name: str, config: ModelConfig, base_dir: Path, doc: LocatedDocument) -> list[Diagnostic]:
+def model_problems(
+    name: str, config: ModelConfig, base_dir: Path, doc: LocatedDocument, on_ray: bool = False
+) -> list[Diagnostic]:
     """What `run` would refuse about one suite model, located at its `spec:`."""
     at: Loc = ("models", name, "spec")
     spec, problem = _spec_problem(config.spec)
@@ -77,7 +87,7 @@ def model_problems(name: str, config: ModelConfig, base_dir: Path, doc: LocatedD
         return [doc.diagnostic(at, f"model '{name}': {problem}")]
     found: list[Diagnostic] = []
     if spec.kind == "hf":
-        found = _hf_problems(spec, config, base_dir, at, doc)
+        found = _hf_problems(spec, config, base_dir, at, doc, on_ray)
     elif spec.kind == "predictions":
         path = _resolve(base_dir, spec.target)
         if not path.is_file():
@@ -167,11 +177,14 @@ def _gate_needs_notes(spec: SuiteFile, doc: LocatedDocument) -> list[Diagnostic]
     return found
 
 
-def suite_checks(spec: SuiteFile, doc: LocatedDocument, base_dir: Path) -> list[Diagnostic]:
-    """Every problem `run` would find in the suite's models, references and files (and notes)."""
+def suite_checks(spec: SuiteFile, doc: LocatedDocument, base_dir: Path, ray: bool = False) -> list[Diagnostic]:
+    """Every problem `run` would find in the suite's models, references and files (and notes).
+    `ray`: the run was given --ray (with the suite's `engine.ray`, it sends hf: models to Ray)."""
+    from harness.models.ray.plan import goes_to_ray
+
     found: list[Diagnostic] = []
     for name, config in spec.models.items():
-        found.extend(model_problems(name, config, base_dir, doc))
+        found.extend(model_problems(name, config, base_dir, doc, goes_to_ray(spec.engine, config.engine, ray)))
     if spec.baseline is not None:
         problem = _reference_problem(spec.baseline, spec.models, "baseline")
         if problem:

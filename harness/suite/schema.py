@@ -170,6 +170,40 @@ class SourceSpec(StrictModel):
         return mapping
 
 
+class RayConfig(StrictModel):
+    """`hf:` generation on a Ray cluster: actors that each load a base once, with every adapter the run uses on it."""
+
+    address: str | None = Field(
+        default=None,
+        description="local (a new Ray instance on this machine), auto (the cluster this machine belongs to), "
+        "ray://HEAD:10001 (Ray Client) or HOST:PORT; default: RAY_ADDRESS, else a Ray instance already running "
+        "here, else a new one. --ray overrides it.",
+    )
+    actors: int | None = Field(
+        default=None, gt=0, description="Actors per base model (default: as many as the cluster's resources hold)."
+    )
+    num_cpus: float | None = Field(
+        default=None, gt=0, description="CPUs per actor (default: 1 when actors get GPUs, else the smallest node's CPUs)."
+    )
+    num_gpus: float | None = Field(
+        default=None, ge=0, description="GPUs per actor (default: 1 when the cluster has GPUs and options.device allows one, else 0)."
+    )
+    max_restarts: int = Field(default=2, ge=0, le=100, description="Restarts of an actor that died before it is given up.")
+    start_timeout: float = Field(
+        default=300, gt=0, description="Seconds to wait for the actors to be placed and to check their model files."
+    )
+
+
+class EngineConfig(StrictModel):
+    """How answers are generated (default: from this process)."""
+
+    ray: RayConfig | bool | None = Field(
+        default=None,
+        description="Generate hf: models on Ray actors: settings, or true for the defaults; in a model entry, false "
+        "keeps that model in this process.",
+    )
+
+
 class ModelConfig(StrictModel):
     """A named model under test."""
 
@@ -190,6 +224,7 @@ class ModelConfig(StrictModel):
     batch: bool = Field(
         default=False, description="Send this model's requests through the OpenAI Batch API (half price, answers within 24 h)."
     )
+    engine: EngineConfig | None = Field(default=None, description="Overrides of the suite's `engine:` for this model.")
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$")
@@ -487,6 +522,9 @@ class SuiteFile(StrictModel):
     judge: JudgeConfig | None = Field(default=None, description="LLM-as-judge settings.")
     gates: list[str] = Field(default_factory=list, description="Gate expressions deciding the exit code.")
     cost: CostConfig | None = Field(default=None, description="Cost projection: monthly volume, prices, training cost.")
+    engine: EngineConfig | None = Field(
+        default=None, description="How answers are generated: `{ray: {...}}` runs hf: models on a Ray cluster."
+    )
     training_data: list[str] = Field(
         default_factory=list,
         description="Fine-tuning data the models under test were trained on (a path or a list, relative to the "

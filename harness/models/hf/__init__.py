@@ -42,7 +42,7 @@ def _prompt_signature(options: HFOptions) -> str:
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()[:12]
 
 
-def _check_prompt_options(model: ResolvedModel, options: HFOptions, template_known: bool | None) -> None:
+def check_prompt_options(model: ResolvedModel, options: HFOptions, template_known: bool | None) -> None:
     try:
         compile_plain_template(options.plain_template)
     except ValueError as exc:
@@ -68,7 +68,7 @@ def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -
         options = parse_options(model.name, model.config.options)
         base = locate_base(model, options)
         checkpoints = [inspect_adapter(model, given, base, options) for given in model.spec.adapters]
-        _check_prompt_options(model, options, has_chat_template(base))
+        check_prompt_options(model, options, has_chat_template(base))
         try:
             device = resolve_device(options.device)
         except ValueError as exc:

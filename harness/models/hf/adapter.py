@@ -27,14 +27,11 @@ from harness.models.base import (
     GenerationResponse,
     Usage,
 )
+from harness.models.hf.batching import SORT_WINDOW, BatchPlan
 from harness.models.hf.engine import DecodeSettings, GenerationOutOfMemory, LoadError, SharedBase, first_line
 from harness.models.hf.options import HFOptions
 from harness.models.hf.prompts import PromptError, PromptFormat, prompt_format
 from harness.models.resolve import ResolvedModel
-
-# Runner batches hold this many generation batches, so sorting by length has room to work
-# while progress and the cache still advance every few batches.
-SORT_WINDOW = 4
 
 
 @dataclass
@@ -82,24 +79,57 @@ class HFModelAdapter:
             self._cancelled.set()  # the thread cannot be interrupted: make its decoding loop stop early
             raise
 
+    def generate_sync(self, requests: Sequence[GenerationRequest]) -> list[GenerationResponse]:
+        """`generate` in the calling thread (a Ray actor answers its batches with it)."""
+        return self._generate_blocking(list(requests))
+
+    def plan(self, requests: Sequence[GenerationRequest]) -> BatchPlan:
+        """The generation batches `generate` decodes for this runner batch, without decoding them.
+
+        Each batch answered on its own by `generate_sync` is decoded exactly as inside the
+        runner batch (same rows, order and padding), which is what lets Ray actors share the
+        batches of one runner batch and still give the single-process answers."""
+        responses: list[GenerationResponse | None] = [None] * len(requests)
+        with self.shared.lock:
+            prompt = self._load()
+            groups = self._groups(self._pending(list(requests), prompt, responses), prompt, responses)
+        size = self.options.batch_size
+        batches = [[row.index for row in rows[start : start + size]] for _, rows in groups for start in range(0, len(rows), size)]
+        return BatchPlan(batches, {index: response for index, response in enumerate(responses) if response is not None})
+
+    def load(self) -> None:
+        """Load the base and its adapters now instead of on the first batch. Raises RunError."""
+        with self.shared.lock:
+            self._load()
+
+    def _load(self) -> PromptFormat:
+        """Load the base (first call) and resolve the prompt format. Call with the base's lock held."""
+        try:
+            self.shared.ensure_loaded()
+            return self._prompt_format()
+        except (LoadError, ValueError) as exc:
+            raise RunError(f"model '{self.model.name}': {exc}") from None
+
+    def _pending(
+        self, requests: list[GenerationRequest], prompt: PromptFormat, responses: list[GenerationResponse | None]
+    ) -> list[_Pending]:
+        """Rendered prompts with their token counts; a conversation the template refuses is answered with an error."""
+        pending: list[_Pending] = []
+        for index, request in enumerate(requests):
+            try:
+                pending.append(_Pending(index, request, prompt.render(request.messages, self.shared.tokenizer), 0))
+            except PromptError as exc:
+                responses[index] = GenerationResponse(None, ErrorInfo(kind="bad_request", message=str(exc)))
+        counts = self.shared.token_counts([p.prompt for p in pending], prompt.add_special_tokens) if pending else []
+        for row, count in zip(pending, counts, strict=True):
+            row.tokens = count
+        return pending
+
     def _generate_blocking(self, requests: list[GenerationRequest]) -> list[GenerationResponse]:
         responses: list[GenerationResponse | None] = [None] * len(requests)
         with self.shared.lock:
-            try:
-                self.shared.ensure_loaded()
-                prompt = self._prompt_format()
-            except (LoadError, ValueError) as exc:
-                raise RunError(f"model '{self.model.name}': {exc}") from None
-            pending: list[_Pending] = []
-            for index, request in enumerate(requests):
-                try:
-                    pending.append(_Pending(index, request, prompt.render(request.messages, self.shared.tokenizer), 0))
-                except PromptError as exc:
-                    responses[index] = GenerationResponse(None, ErrorInfo(kind="bad_request", message=str(exc)))
-            counts = self.shared.token_counts([p.prompt for p in pending], prompt.add_special_tokens) if pending else []
-            for row, count in zip(pending, counts, strict=True):
-                row.tokens = count
-            for settings, rows in self._groups(pending, prompt, responses):
+            prompt = self._load()
+            for settings, rows in self._groups(self._pending(requests, prompt, responses), prompt, responses):
                 for start in range(0, len(rows), self.options.batch_size):
                     if self._cancelled.is_set():
                         break

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from harness.judging.budget import JudgingBudget, check_limit, plan_budget, prin
 from harness.judging.plan import JudgePlan
 from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
+from harness.models.ray.plan import plan_ray
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
@@ -57,7 +60,8 @@ class PrepareStage:
         if options.concurrency < 1:
             raise UsageError("--concurrency must be at least 1")
         # The same checks as `harness validate`: every problem of the suite at once, before sending.
-        loaded = suite if isinstance(suite, Suite) else load_suite(suite, extra_checks=suite_checks)
+        checks = partial(suite_checks, ray=options.ray is not None)
+        loaded = suite if isinstance(suite, Suite) else load_suite(suite, extra_checks=checks)
         cases = select_cases(loaded.cases, options.filters, options.limit)
         if not cases:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
@@ -68,17 +72,21 @@ class PrepareStage:
         batched, judge_batched = _batch_choices(models, judge_plan, options)
         judge_budget = _judging_budget(loaded, cases, models, judge_plan, options, judge_batched)
         _warn_contamination(loaded, cases, console)
+        ray_plan, ray_warnings = plan_ray(
+            loaded.spec.engine if loaded.spec else None, models, options.ray, console, options.progress
+        )
         settings = AdapterSettings(
             concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
             suite_name=loaded.name, allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
-        for warning in gate_warnings:
+        for warning in [*ray_warnings, *gate_warnings]:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         check_judged_gates(gate_texts, judge_plan)
         _note_unjudged_baseline(loaded, baseline, models, judge_plan, console)
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
-        adapters = build_adapters(models, settings)
+        on_ray = set(ray_plan.models) if ray_plan is not None else set()
+        adapters = build_adapters([m for m in models if m.name not in on_ray], settings)
         judge_adapters = build_adapters(judge_plan.judges, settings) if judge_plan else {}
         if batched or judge_batched:
             from harness.run.batch.support import check_endpoints
@@ -86,14 +94,17 @@ class PrepareStage:
             check_endpoints([(f"model '{name}'", adapters[name]) for name in sorted(batched)]
                             + ([(f"judge '{name}'", adapter) for name, adapter in judge_adapters.items()]
                                if judge_batched else []))
+        try:
+            budget = ErrorBudget.parse(options.max_errors, len(cases) * len(models) * options.repeat)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if on_ray:  # last: starting the actors takes seconds, and they check the files on their nodes
+            adapters |= build_adapters([m for m in models if m.name in on_ray], replace(settings, ray=ray_plan))
+            adapters = {m.name: adapters[m.name] for m in models}
         if judge_budget is not None:
             print_budget(judge_budget, console)
 
         work = build_work(cases, models, options.repeat)
-        try:
-            budget = ErrorBudget.parse(options.max_errors, len(work))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
         cache_path = (options.cache_dir or default_cache_dir()) / "cache.sqlite" if options.use_cache else None
         cached: dict[str, GenerationResponse] = {}
         now = time.time()
@@ -158,10 +169,12 @@ class PrepareStage:
                 "allow_other_suite": options.allow_other_suite,
                 "batch": options.batch,
                 "pipeline": options.pipeline,
+                "ray": options.ray,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
             "judge": _judge_entry(judge_plan, judge_reuse, judge_budget, judge_batched, now if cache_path is not None else None),
+            "ray": ray_plan.info if ray_plan is not None else None,
             "environment": environment(),
             "timings": clock.timings,
         }
