@@ -13,6 +13,8 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class HarnessError(Exception):
@@ -70,3 +72,18 @@ class RunError(HarnessError):
     """The run could not complete (endpoint unreachable, too many errors): exit 3."""
 
     exit_code = EXIT_RUN_FAILED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what CI runners send on cancel or time-out), raised in the main thread.
+
+    A KeyboardInterrupt, so every place that stops cleanly on Ctrl-C stops the same way on it.
+    """
+
+
+def file_error(exc: OSError | Exception, path: object, action: str, sent: bool) -> HarnessError:
+    """A file-system failure as a user error naming the path and the OS reason: exit 2 when
+    nothing has been sent yet, exit 3 once requests went out (the run could not complete)."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    message = f"cannot {action} {path}: {reason}"
+    return RunError(message) if sent else UsageError(message)

@@ -8,7 +8,10 @@ takes large batches, and bound the number of calls per job.
 The judge cache is its own table in the cache database. A key covers the judge's fingerprint,
 the template's content hash and the full request (rendered messages, parameters, logprob
 request, attempt number), so a changed template or rubric re-judges while unchanged items
-are read back without a call.
+are read back without a call. Each answer is committed as it arrives (one small SQLite
+transaction, far cheaper than the call it saves), so a killed run re-asks at most the
+requests that were in flight. Failed requests count against the run's error budget
+(harness.run.budget) like a model's.
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
+from harness.run.budget import ErrorBudget
 from harness.run.cache import ResponseCache, request_key
-from harness.run.runner import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
+from harness.run.runner import ModelCounters, gather_or_cancel
 
 JUDGE_TABLE = "judgments"
-_FLUSH_EVERY = 64
 
 
 @dataclass
@@ -81,6 +84,7 @@ class JudgeCaller:
         max_retries: int,
         cache_path: Path | None,
         counters: ModelCounters,
+        budget: ErrorBudget | None = None,
     ) -> None:
         self.name = name
         self.adapter = adapter
@@ -89,10 +93,9 @@ class JudgeCaller:
         self.max_retries = max_retries
         self.cache_path = cache_path
         self.counters = counters
+        self.budget = budget or ErrorBudget()
         self._cache: ResponseCache | None = None
-        self._pending_writes: list[tuple[str, str, GenerationResponse]] = []
-        self._live_successes = 0  # answers from the endpoint itself; cache hits prove nothing about it
-        self._live_requests = 0
+        self._live_requests = 0  # requests to the endpoint itself; cache hits prove nothing about it
 
     def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
         return request_key(f"{self.adapter.fingerprint}|template:{job.template_sha256}", request)
@@ -140,7 +143,6 @@ class JudgeCaller:
                 outcome = outcomes[i]
                 outcome.invalid = f"no usable reply after {outcome.attempts} attempts: {outcome.problems[-1]}"
         finally:
-            self._flush(force=True)
             if self._cache is not None:
                 self._cache.close()
                 self._cache = None
@@ -168,39 +170,30 @@ class JudgeCaller:
                 responses = await self.adapter.generate([requests[index] for index in batch])
                 for index, response in zip(batch, responses, strict=True):
                     results[index] = (response, False)
-                    self._count(response)
-                    if response.ok:
-                        self._pending_writes.append((keys[index], self.adapter.fingerprint, response))
-                self._flush(force=False)
+                    if response.ok and self._cache is not None:
+                        self._cache.put_many([(keys[index], self.adapter.fingerprint, response)])
+                self._count([response for response in responses])
 
         workers = min(max(1, self.adapter.capabilities.max_concurrency), -(-len(missing) // batch_size))
         if workers > 0:
             await gather_or_cancel([worker() for _ in range(workers)])
         return [result for result in results if result is not None]
 
-    def _count(self, response: GenerationResponse) -> None:
+    def _count(self, responses: list[GenerationResponse]) -> None:
         counters = self.counters
-        counters.done += 1
-        if response.error is None:
-            counters.successes += 1
-            self._live_successes += 1
-            return
-        counters.errors += 1
-        if counters.first_error is None:
-            counters.first_error = f"{response.error.kind}: {response.error.message}"
-        if response.error.kind == "connection":
-            counters.connection_errors += 1
-        # A judge whose first requests all fail (refused connections, timeouts, a server that
+        for response in responses:
+            counters.done += 1
+            counters.tally.add(response.error)
+            if response.error is None:
+                counters.successes += 1
+            else:
+                counters.errors += 1
+                self.budget.errors += 1
+        # A judge whose requests keep failing (refused connections, timeouts, a server that
         # rejects the logprobs request...) would only produce a column of invalid judgments.
-        if self._live_successes == 0 and counters.errors >= min(UNREACHABLE_AFTER, self._live_requests):
-            raise RunError(
-                f"judge '{self.name}': its first {counters.errors} requests all failed ({counters.first_error}); "
-                "is the judge's endpoint up and right (OPENAI_BASE_URL / base_url), and does it accept the request?"
+        reason = self.budget.verdict(f"judge '{self.name}'", counters.tally, self._live_requests)
+        if reason is not None:
+            hint = "" if "unreachable" in reason else (
+                "; is the judge's endpoint up and right (OPENAI_BASE_URL / base_url), and does it accept the request?"
             )
-
-    def _flush(self, force: bool) -> None:
-        if self._cache is None or not self._pending_writes:
-            return
-        if force or len(self._pending_writes) >= _FLUSH_EVERY:
-            self._cache.put_many(self._pending_writes)
-            self._pending_writes = []
+            raise RunError(reason + hint)

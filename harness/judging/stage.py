@@ -19,6 +19,7 @@ from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.setup import JudgePlan
 from harness.models.base import ModelAdapter
+from harness.run.budget import ErrorBudget
 from harness.run.progress import show_progress
 from harness.run.runner import ModelCounters
 from harness.suite.case import Case
@@ -26,7 +27,7 @@ from harness.suite.case import Case
 
 async def _call(
     plan: JudgePlan, adapter: ModelAdapter, kind: str, jobs: list[JudgeJob], cache_path: Path | None,
-    console: Console, progress: bool,
+    console: Console, progress: bool, max_errors: str | None,
 ) -> list[JudgeOutcome]:
     if not jobs:
         return []
@@ -34,7 +35,7 @@ async def _call(
     counters = ModelCounters(total=len(jobs))
     caller = JudgeCaller(
         plan.judge.name, adapter, plan.params(template), plan.config.logprobs if kind == "pairwise" else 0,
-        plan.config.max_retries, cache_path, counters,
+        plan.config.max_retries, cache_path, counters, ErrorBudget.parse(max_errors, len(jobs)),
     )
     async with show_progress({f"judge {plan.judge.name} ({kind})": counters}, console, progress):
         return await caller.run(jobs)
@@ -42,7 +43,7 @@ async def _call(
 
 async def _judge(
     plan: JudgePlan, adapter: ModelAdapter, records: Sequence[dict[str, Any]], cases: Sequence[Case],
-    cache_path: Path | None, console: Console, progress: bool,
+    cache_path: Path | None, console: Console, progress: bool, max_errors: str | None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
     judge = plan.judge.name
@@ -50,7 +51,8 @@ async def _judge(
     pairwise = plan.templates.get("pairwise")
     if pairwise is not None and plan.baseline is not None:
         items = plan_pairs(plan.candidates, plan.baseline, cases, answers, pairwise)
-        outcomes = iter(await _call(plan, adapter, "pairwise", [j for i in items for j in i.jobs], cache_path, console, progress))
+        jobs = [j for i in items for j in i.jobs]
+        outcomes = iter(await _call(plan, adapter, "pairwise", jobs, cache_path, console, progress, max_errors))
         for item in items:
             lines.append(pair_line(item, [next(outcomes) for _ in item.jobs], judge, pairwise))
     for kind in ("rubric", "closed_qa"):
@@ -59,7 +61,7 @@ async def _judge(
             continue
         grades = plan_grades(plan.models, cases, answers, template)
         outcomes = iter(await _call(plan, adapter, kind, [g.job for g in grades if g.job is not None], cache_path,
-                                    console, progress))
+                                    console, progress, max_errors))
         for grade in grades:
             lines.append(grade_line(grade, next(outcomes) if grade.job is not None else None, judge, template))
     return lines
@@ -73,13 +75,15 @@ def run_judging(
     cache_path: Path | None,
     console: Console,
     progress: bool = True,
+    max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when the
-    judge endpoint is unreachable; answers judged by then are in the judge cache."""
+    judge's requests spend the error budget (`max_errors`, as `--max-errors`); answers judged by
+    then are in the judge cache."""
 
     async def main() -> list[dict[str, Any]]:
         try:
-            return await _judge(plan, adapter, records, cases, cache_path, console, progress)
+            return await _judge(plan, adapter, records, cases, cache_path, console, progress, max_errors)
         finally:
             await adapter.aclose()
 

@@ -8,6 +8,7 @@ throughput, and this halves it without leaving the SDK's request and retry machi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from harness.models.base import (
     ModelAdapter,
     Usage,
 )
-from harness.models.registry import AdapterSettings
+from harness.models.registry import DEADLINE_TIMEOUTS, AdapterSettings
 from harness.models.resolve import ResolvedModel
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -88,6 +89,9 @@ def _classify(exc: Exception) -> ErrorInfo:
         status = exc.status_code
         body = exc.body if isinstance(exc.body, dict) else {}
         code = str(body.get("code") or "")
+        if isinstance(body.get("message"), str) and body["message"]:
+            # The server's own words, not the SDK's "Error code: 500 - {...}" dump of the body.
+            message = f"HTTP {status}: {' '.join(body['message'].split())}"[:500]
         lowered = message.lower()
         if isinstance(exc, openai.RateLimitError):
             return ErrorInfo(kind="rate_limit", message=message, status=status)
@@ -181,6 +185,7 @@ class OpenAIAdapter:
         self._api_key = api_key
         self.timeout = model.config.timeout or settings.timeout
         self.max_retries = model.config.max_retries if model.config.max_retries is not None else settings.max_retries
+        self.deadline = settings.max_request_time or DEADLINE_TIMEOUTS * self.timeout
         self._capabilities = Capabilities(
             max_batch_size=1,
             max_concurrency=model.config.concurrency or settings.concurrency,
@@ -226,13 +231,17 @@ class OpenAIAdapter:
         extra = self.options.extra_body or None
         started = time.perf_counter()
         try:
-            raw = await client.chat.completions.with_raw_response.create(**body, extra_body=extra)
-            payload = raw.http_response.content
+            async with asyncio.timeout(self.deadline):
+                raw = await client.chat.completions.with_raw_response.create(**body, extra_body=extra)
+                payload = raw.http_response.content
         except openai.APIError as exc:
             error = _classify(exc)
             if error.kind in ("auth", "not_found"):
                 raise RunError(self._fatal_message(error)) from None
             return GenerationResponse(None, error, latency_s=time.perf_counter() - started)
+        except TimeoutError:
+            message = f"no answer within {self.deadline:g} s, retries included (--max-request-time)"
+            return GenerationResponse(None, ErrorInfo(kind="timeout", message=message), latency_s=time.perf_counter() - started)
         response = parse_completion(payload)
         response.latency_s = time.perf_counter() - started
         return response

@@ -27,6 +27,12 @@ class AdapterSettings:
     concurrency: int = 32
     timeout: float = 60.0
     max_retries: int = 4
+    # Most time one request may take, retries and backoff included; None: DEADLINE_TIMEOUTS x
+    # the model's timeout. Without it a hung endpoint costs timeout x (retries + 1) per request.
+    max_request_time: float | None = None
+
+
+DEADLINE_TIMEOUTS = 3
 
 
 def build_adapters(models: Sequence[ResolvedModel], settings: AdapterSettings) -> dict[str, ModelAdapter]:

@@ -1,4 +1,4 @@
-"""The async runner: bounded concurrency per model, error budget, fail-fast on a dead endpoint.
+"""The async runner: bounded concurrency per model, the error budget (harness.run.budget), a halt flag.
 
 Work is split into batches of the adapter's `max_batch_size`; `max_concurrency` worker
 coroutines per model pull batches from a shared iterator. Workers only await the adapter and
@@ -12,58 +12,40 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import RunError
+from harness.errors import HarnessError, RunError
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.run.budget import ErrorBudget, ErrorTally
 from harness.run.plan import WorkItem
 
-# A model whose first requests all fail to connect is unreachable; stop instead of waiting
-# for every remaining request to time out through its retries.
-UNREACHABLE_AFTER = 8
+__all__ = ["ErrorBudget", "ModelCounters", "RunState", "gather_or_cancel", "run_requests"]
 
 
 @dataclass
 class ModelCounters:
+    """Progress of one model's requests (what the progress display shows), and its error tally."""
+
     total: int
     done: int = 0
     errors: int = 0
     successes: int = 0
-    connection_errors: int = 0
-    first_error: str | None = None
+    tally: ErrorTally = field(default_factory=ErrorTally)
 
-
-@dataclass
-class ErrorBudget:
-    """`--max-errors`: abort the run when more requests than this have failed."""
-
-    limit: int | None
-    errors: int = 0
-
-    @staticmethod
-    def parse(text: str | None, total: int) -> ErrorBudget:
-        if text is None:
-            return ErrorBudget(None)
-        value = text.strip()
-        try:
-            if value.endswith("%"):
-                return ErrorBudget(int(total * float(value[:-1]) / 100))
-            if "." in value:
-                fraction = float(value)
-                if not 0 <= fraction <= 1:
-                    raise ValueError
-                return ErrorBudget(int(total * fraction))
-            count = int(value)
-            if count < 0:
-                raise ValueError
-            return ErrorBudget(count)
-        except ValueError:
-            raise ValueError(f"--max-errors takes a count (10), a fraction (0.05) or a percentage (5%), not '{text}'") from None
+    @property
+    def first_error(self) -> str | None:
+        return self.tally.quote() or None
 
 
 @dataclass
 class RunState:
     counters: dict[str, ModelCounters]
     budget: ErrorBudget
-    fatal: list[str] = field(default_factory=list)
+    # Set (from any thread) when the run must stop sending: a store that cannot be written,
+    # a signal. Workers check it before each request and raise it.
+    halted: HarnessError | None = None
+
+    def halt(self, error: HarnessError) -> None:
+        if self.halted is None:
+            self.halted = error
 
 
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -85,30 +67,24 @@ async def _run_model(
 
     async def worker() -> None:
         for batch in batches:
+            if state.halted is not None:
+                raise state.halted
             responses = await adapter.generate([item.request for item in batch])
             for item, response in zip(batch, responses, strict=True):
                 counters.done += 1
                 error = response.error
+                counters.tally.add(error)
                 if error is None:
                     counters.successes += 1
                 else:
                     counters.errors += 1
                     budget.errors += 1
-                    if counters.first_error is None:
-                        counters.first_error = f"{error.kind}: {error.message}"
-                    if error.kind == "connection":
-                        counters.connection_errors += 1
                 on_result(item, response)
-            if counters.successes == 0 and counters.connection_errors >= min(UNREACHABLE_AFTER, counters.total):
-                raise RunError(
-                    f"model '{name}': the endpoint is unreachable ({counters.first_error}); "
-                    "is the server running, and are OPENAI_BASE_URL / base_url right?"
-                )
-            if budget.limit is not None and budget.errors > budget.limit:
-                raise RunError(
-                    f"aborted: {budget.errors} requests failed, more than --max-errors allows ({budget.limit}); "
-                    f"first error of model '{name}': {counters.first_error}"
-                )
+            # Answers that cost nothing to reproduce (a predictions file) are facts of the
+            # data, reported as errors, not a failing endpoint to stop calling.
+            reason = budget.verdict(f"model '{name}'", counters.tally, counters.total) if caps.cacheable else None
+            if reason is not None:
+                raise RunError(reason)
 
     workers = min(max(1, caps.max_concurrency), max(1, -(-len(items) // max(1, caps.max_batch_size))))
     await gather_or_cancel([worker() for _ in range(workers)])
