@@ -17,7 +17,7 @@ from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
-from harness.judging.setup import JudgePlan
+from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
 from harness.run.budget import ErrorBudget
 from harness.run.progress import show_progress

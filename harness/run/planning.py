@@ -1,4 +1,4 @@
-"""Deciding before anything is sent: which models run, which is the baseline, who judges, with which templates.
+"""Model planning, before anything is sent: which models run, which is the baseline, who judges, with which templates.
 
 Everything here fails fast with a one-line UsageError, so a misconfigured comparison never
 spends a generation budget before it is found out.
@@ -7,48 +7,17 @@ spends a generation budget before it is found out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from harness.errors import UsageError
 from harness.judging.grading import applies
+from harness.judging.plan import JudgePlan
 from harness.judging.templates import JUDGE_KINDS, JudgeTemplate, load_configured_templates
 from harness.models.base import GenerationParams
 from harness.models.resolve import ResolvedModel, resolve_model, resolve_models, suite_model_name
 from harness.suite.case import Case
 from harness.suite.loader import Suite
 from harness.suite.schema import JudgeConfig
-
-
-@dataclass
-class JudgePlan:
-    """What the judging stage will do."""
-
-    judge: ResolvedModel
-    config: JudgeConfig
-    baseline: str | None
-    candidates: list[str]
-    models: list[str]  # every model of the run, in order: all of them get rubric / closed-QA grades
-    templates: dict[str, JudgeTemplate]  # enabled gradings only, by kind
-
-    def params(self, template: JudgeTemplate) -> GenerationParams:
-        """Judge sampling: greedy, the template's reply budget, the judge model's own settings otherwise."""
-        params = GenerationParams(max_tokens=template.spec.max_tokens).merged(self.judge.config.generation)
-        return params.model_copy(update={"temperature": 0.0})
-
-    def describe(self) -> dict[str, Any]:
-        """The run.json entry."""
-        return {
-            "model": self.judge.name,
-            "spec": self.judge.spec.raw,
-            "baseline": self.baseline,
-            "candidates": self.candidates,
-            "templates": {kind: template.describe() for kind, template in self.templates.items()},
-            "max_retries": self.config.max_retries,
-            "logprobs": self.config.logprobs,
-            "resamples": self.config.resamples,
-            "seed": self.config.seed,
-        }
 
 
 def _suite_name(ref: str | None, suite: Suite) -> str | None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.judging.setup import JudgePlan, plan_models
+from harness.judging.plan import JudgePlan
 from harness.models.resolve import ResolvedModel
+from harness.run.planning import plan_models
 from harness.suite.loader import load_suite
 
 

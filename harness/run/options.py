@@ -1,0 +1,49 @@
+"""What a run is told (`RunOptions`, the CLI's defaults) and what it gives back (`RunOutcome`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.gates.evaluate import GateOutcome
+from harness.models.resolve import ResolvedModel
+
+
+@dataclass
+class RunOptions:
+    """Everything `harness run` can be told, with the CLI's defaults."""
+
+    models: list[str] = field(default_factory=list)
+    output_dir: Path = Path("reports")
+    concurrency: int = 32
+    limit: int | None = None
+    filters: list[str] = field(default_factory=list)
+    repeat: int = 1
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    max_errors: str | None = None
+    timeout: float = 60.0
+    max_retries: int = 4
+    progress: bool = True
+    gates: list[str] = field(default_factory=list)  # gate expressions added to the suite's `gates:`
+    history: bool = True  # index the run in output_dir/history.sqlite
+    monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
+    baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
+    judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    status: str  # complete | aborted | interrupted
+    summary: dict[str, Any]
+    records: list[dict[str, Any]]
+    models: list[ResolvedModel]
+    warnings: list[str] = field(default_factory=list)
+    gates: list[GateOutcome] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(gate.passed for gate in self.gates)

@@ -1,0 +1,158 @@
+"""The prepare stage: everything decided and checked before the first request is sent.
+
+Selects the cases, plans the models, baseline and judge, checks gates and metrics, builds the
+adapters, reads what the cache already holds and opens the run directory. Every problem here
+is a UsageError or SuiteError (exit 2) and nothing has been sent yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness import __version__
+from harness.errors import UsageError
+from harness.gates.validate import gates_for_run
+from harness.metrics.stage import ScoringStage
+from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.registry import AdapterSettings, build_adapters
+from harness.models.resolve import ResolvedModel
+from harness.run.cache import ResponseCache, default_cache_dir, request_key
+from harness.run.context import PhaseClock, RunContext
+from harness.run.environment import environment
+from harness.run.options import RunOptions
+from harness.run.plan import WorkItem, build_work, select_cases
+from harness.run.planning import plan_models
+from harness.run.runner import ErrorBudget
+from harness.run.store import RUN_FILE, create_run_dir, utc_now, write_json
+from harness.suite.case import Case
+from harness.suite.loader import Suite, load_suite
+
+
+class PrepareStage:
+    """Builds the run's context; the first stage, and the only one that may refuse to start."""
+
+    phase = "prepare_s"
+
+    def prepare(self, suite: str | Path | Suite, options: RunOptions, console: Console) -> RunContext:
+        clock = PhaseClock()
+        if options.repeat < 1:
+            raise UsageError("--repeat must be at least 1")
+        if options.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+        loaded = suite if isinstance(suite, Suite) else load_suite(suite)
+        cases = select_cases(loaded.cases, options.filters, options.limit)
+        if not cases:
+            raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
+        models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
+        _warn_contamination(loaded, cases, console)
+        settings = AdapterSettings(
+            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries
+        )
+        gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
+        for warning in gate_warnings:
+            console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
+        adapters = build_adapters(models, settings)
+        judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
+
+        work = build_work(cases, models, options.repeat)
+        try:
+            budget = ErrorBudget.parse(options.max_errors, len(work))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        cache_path = (options.cache_dir or default_cache_dir()) / "cache.sqlite" if options.use_cache else None
+        cached: dict[str, GenerationResponse] = {}
+        if cache_path is not None:
+            _attach_cache_keys(work, adapters)
+            reader = ResponseCache(cache_path)
+            try:
+                cached = reader.get_many([item.key for item in work if item.key is not None])
+            finally:
+                reader.close()
+        clock.lap(self.phase)
+
+        run_dir = create_run_dir(options.output_dir, loaded.name)
+        run_info: dict[str, Any] = {
+            "harness_version": __version__,
+            "run_id": run_dir.name,
+            "status": "running",
+            "started_at": utc_now(),
+            "finished_at": None,
+            "suite": {
+                "path": str(loaded.path),
+                "name": loaded.name,
+                "description": loaded.description,
+                "sha256": loaded.sha256,
+                "sources": loaded.source_files,
+                "cases": len(cases),
+            },
+            "models": [_model_entry(m, adapters[m.name]) for m in models],
+            "options": {
+                "concurrency": options.concurrency,
+                "limit": options.limit,
+                "filters": options.filters,
+                "repeat": options.repeat,
+                "cache": options.use_cache,
+                "max_errors": options.max_errors,
+                "timeout": options.timeout,
+                "max_retries": options.max_retries,
+                "baseline": options.baseline,
+                "judge": options.judge,
+            },
+            "gates": gate_texts,
+            "cost": _cost_settings(loaded, options),
+            "judge": (
+                {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint}
+                if judge_plan is not None and judge_adapter is not None
+                else None
+            ),
+            "environment": environment(),
+            "timings": clock.timings,
+        }
+        write_json(run_dir / RUN_FILE, run_info)
+        return RunContext(
+            options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
+            judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapter=judge_adapter, work=work,
+            budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
+        )
+
+
+def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "spec": model.spec.raw,
+        "kind": model.spec.kind,
+        "base_model": model.spec.base_model,
+        "adapters": list(model.spec.adapters),
+        "fingerprint": adapter.fingerprint,
+        "generation": model.generation.request_dict(),
+    }
+
+
+def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
+    for item in work:
+        adapter = adapters[item.model]
+        if adapter.capabilities.cacheable:
+            item.request_fingerprint = adapter.fingerprint
+            item.key = request_key(adapter.fingerprint, item.request)
+
+
+def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> None:
+    """One `warning:` line when the suite's own `training_data` contains some of its cases."""
+    declared = suite.spec.training_data if suite.spec is not None else []
+    if declared:
+        from harness.data.contamination import run_warning
+
+        warning = run_warning(suite.path, declared, cases, suite.name)
+        if warning:
+            console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _cost_settings(suite: Suite, options: RunOptions) -> dict[str, Any]:
+    settings = suite.spec.cost.model_dump() if suite.spec is not None and suite.spec.cost is not None else {}
+    if options.monthly_requests is not None:
+        settings["monthly_requests"] = options.monthly_requests
+    return settings
