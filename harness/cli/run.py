@@ -27,10 +27,14 @@ import click
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent samples per case (each repeat has its own cache entry).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the response cache.")
-@click.option("--max-errors", metavar="N|FRACTION",
-              help="Abort with exit 3 when more requests fail: a count (10), fraction (0.05) or percentage (5%).")
+@click.option("--max-errors", metavar="N|FRACTION|none",
+              help="Stop with exit 3 when more requests fail: a count (10), fraction (0.05) or percentage (5%); "
+                   "'none' never stops. Default: 10 failures in a row, or over 10% of a model's requests once 50 "
+                   "have finished.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Per-request timeout in seconds.")
+              help="Per-request timeout in seconds (each attempt).")
+@click.option("--max-request-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Most time one request may take, retries and backoff included (default: 3 x --timeout).")
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="Retries on rate limits, 5xx and connection errors (exponential backoff, Retry-After honoured).")
 @click.option("-g", "--gate", "gates", multiple=True, metavar="EXPR",
@@ -41,7 +45,8 @@ import click
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
-        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, quiet: bool) -> int:
+        max_request_time: float | None, max_retries: int, gates: tuple[str, ...], monthly_requests: int | None,
+        quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
@@ -53,6 +58,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
     options = RunOptions(
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
+        max_request_time=max_request_time,
         progress=not quiet, baseline=baseline, judge=judge, gates=list(gates),
         monthly_requests=monthly_requests,
     )

@@ -121,7 +121,7 @@ class ErrorBudget:
         if tally.in_a_row >= row:
             if tally.all_connection and tally.errors == tally.done:
                 return (
-                    f"{who}: the endpoint is unreachable (its first {tally.errors} requests failed to connect; "
+                    f"{who}: the endpoint is unreachable (its first {tally.errors} requests all failed: "
                     f"{tally.quote()}); is the server running, and are OPENAI_BASE_URL / base_url right?"
                 )
             first = "all" if tally.errors == tally.done else "the last"

@@ -69,6 +69,7 @@ class RunContext:
     gates: list[GateOutcome] = field(default_factory=list)
     failure: RunError | None = None
     interrupted: bool = False
+    interruption: KeyboardInterrupt | None = None  # Ctrl-C, or Terminated (SIGTERM): re-raised at the end
 
     @property
     def model_names(self) -> list[str]:

@@ -25,6 +25,7 @@ class RunOptions:
     max_errors: str | None = None
     timeout: float = 60.0
     max_retries: int = 4
+    max_request_time: float | None = None  # seconds one request may take, retries included (None: 3 x timeout)
     progress: bool = True
     gates: list[str] = field(default_factory=list)  # gate expressions added to the suite's `gates:`
     history: bool = True  # index the run in output_dir/history.sqlite

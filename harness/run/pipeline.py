@@ -52,15 +52,18 @@ def run_pipeline(ctx: RunContext, stages: Sequence[Stage]) -> None:
         except RunError as exc:
             ctx.abort(exc)
             ctx.write_run_info()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if ctx.interrupted:  # a second Ctrl-C while keeping what exists: stop now
                 raise
             ctx.interrupted = True
+            ctx.interruption = exc
             ctx.write_run_info()
         finally:
             ctx.clock.lap(stage.phase)
     if ctx.interrupted:
-        raise KeyboardInterrupt
+        interruption = ctx.interruption or KeyboardInterrupt()
+        interruption.run_dir = ctx.run_dir  # type: ignore[attr-defined]
+        raise interruption
     if ctx.failure is not None:
         ctx.failure.run_dir = ctx.run_dir  # type: ignore[attr-defined]
         raise ctx.failure

@@ -20,7 +20,8 @@ class JudgeStage:
             return
         ctx.write_run_info("judging")
         ctx.judgments = run_judging(
-            plan, adapter, ctx.records, ctx.cases, ctx.cache_path, ctx.console, ctx.options.progress
+            plan, adapter, ctx.records, ctx.cases, ctx.cache_path, ctx.console, ctx.options.progress,
+            ctx.options.max_errors,
         )
         write_jsonl(ctx.run_dir / JUDGMENTS_FILE, ctx.judgments)
         ctx.summary.update(judging_summary(ctx.judgments, plan.config.resamples, plan.config.seed))

@@ -48,8 +48,11 @@ class PrepareStage:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
         models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
         _warn_contamination(loaded, cases, console)
+        if options.max_request_time is not None and options.max_request_time <= 0:
+            raise UsageError("--max-request-time must be above 0 seconds")
         settings = AdapterSettings(
-            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries
+            concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
+            max_request_time=options.max_request_time,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in gate_warnings:
@@ -99,6 +102,7 @@ class PrepareStage:
                 "max_errors": options.max_errors,
                 "timeout": options.timeout,
                 "max_retries": options.max_retries,
+                "max_request_time": options.max_request_time,
                 "baseline": options.baseline,
                 "judge": options.judge,
             },
