@@ -69,4 +69,8 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
         click.echo(f"warning: {warning}", err=True)
     print_gates(outcome.gates, out)
     out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", highlight=False)
+    errors = outcome.errors_line
+    if errors is not None:  # the last line: an exit 0 must not hide failed requests
+        out.file.flush()
+        click.echo(errors, err=True)
     return 0 if outcome.gates_passed else EXIT_GATE_FAILED

@@ -103,5 +103,6 @@ class RunContext:
 
     def outcome(self, warnings: list[str]) -> RunOutcome:
         return RunOutcome(
-            self.run_dir, self.status, self.summary, self.records, self.models, warnings, self.gates, self.clock.timings
+            self.run_dir, self.status, self.summary, self.records, self.models, warnings, self.gates, self.clock.timings,
+            self.judgments,
         )

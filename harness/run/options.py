@@ -44,6 +44,14 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     gates: list[GateOutcome] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run
+    judgments: list[dict[str, Any]] = field(default_factory=list)  # judgments.jsonl lines
+
+    @property
+    def errors_line(self) -> str | None:
+        """One line when requests failed but the run finished within its error budget."""
+        from harness.run.summary import errors_line
+
+        return errors_line(self.records, self.judgments)
 
     @property
     def gates_passed(self) -> bool:
