@@ -81,9 +81,9 @@ class Terminated(KeyboardInterrupt):
     """
 
 
-def file_error(exc: OSError | Exception, path: object, action: str, sent: bool) -> HarnessError:
-    """A file-system failure as a user error naming the path and the OS reason: exit 2 when
-    nothing has been sent yet, exit 3 once requests went out (the run could not complete)."""
+def file_problem(exc: BaseException, path: object, action: str) -> str:
+    """One line for a file-system failure, naming the path and the OS reason. Raise it as a
+    UsageError (exit 2) when nothing has been sent yet, as a RunError (exit 3) once requests went
+    out (the run could not complete)."""
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-    message = f"cannot {action} {path}: {reason}"
-    return RunError(message) if sent else UsageError(message)
+    return f"cannot {action} {path}: {reason}"

@@ -16,8 +16,16 @@ from typing import Any
 import pytest
 
 from harness.errors import RunError
-from harness.testing import Fault, FakeOpenAIServer
-from tests.judging.conftest import SUITE, Scripted, judge_prompt, judge_requests, prefers_good, run_judged, write_suite
+from harness.testing import FakeOpenAIServer, Fault
+from tests.judging.conftest import (
+    SUITE,
+    Scripted,
+    judge_prompt,
+    judge_requests,
+    prefers_good,
+    run_judged,
+    write_suite,
+)
 
 JUDGE_CONCURRENCY = 4
 

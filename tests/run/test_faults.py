@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.testing import Fault, FakeOpenAIServer
+from harness.testing import FakeOpenAIServer, Fault
 
 CASES = 40
 CONCURRENCY = 4

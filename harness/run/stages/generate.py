@@ -66,20 +66,28 @@ class GenerateStage:
         self.engine = engine or DirectEngine()
 
     def run(self, ctx: RunContext) -> None:
-        sink = ResultSink(ctx.run_dir / RESULTS_FILE, ctx.cache_path)
         pending: dict[str, list[WorkItem]] = {name: [] for name in ctx.model_names}
+        hits = []
         for item in ctx.work:
             hit = ctx.cached.get(item.key) if item.key is not None else None
             if hit is not None:
-                sink.put(item, hit)
+                hits.append((item, hit))
             else:
                 pending[item.model].append(item)
         counters = {name: ModelCounters(total=len(items)) for name, items in pending.items() if items}
         state = RunState(counters, ctx.budget)
+        # A store that cannot be written halts the runner before its next request.
+        sink = ResultSink(ctx.run_dir / RESULTS_FILE, ctx.cache_path, on_failure=state.halt)
+        for item, hit in hits:
+            sink.put(item, hit)
         try:
             asyncio.run(self._generate(ctx, pending, state, sink))
         finally:
-            ctx.records = sink.close()
+            try:
+                sink.close()
+            finally:
+                ctx.records = sink.sorted_records()
+                ctx.results_failed = sink.results_failed
 
     async def _generate(
         self, ctx: RunContext, pending: dict[str, list[WorkItem]], state: RunState, sink: ResultSink

@@ -7,18 +7,20 @@ is a UsageError or SuiteError (exit 2) and nothing has been sent yet.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from harness import __version__
-from harness.errors import UsageError
+from harness.errors import UsageError, file_problem
 from harness.gates.validate import gates_for_run
 from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
+from harness.run.backlog import import_backlogs
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
 from harness.run.context import PhaseClock, RunContext
 from harness.run.environment import environment
@@ -26,7 +28,7 @@ from harness.run.options import RunOptions
 from harness.run.plan import WorkItem, build_work, select_cases
 from harness.run.planning import plan_models
 from harness.run.runner import ErrorBudget
-from harness.run.store import RUN_FILE, create_run_dir, utc_now, write_json
+from harness.run.store import RUN_FILE, create_run_dir, reserve_space, utc_now, write_json
 from harness.suite.case import Case
 from harness.suite.loader import Suite, load_suite
 
@@ -70,11 +72,9 @@ class PrepareStage:
         cached: dict[str, GenerationResponse] = {}
         if cache_path is not None:
             _attach_cache_keys(work, adapters)
-            reader = ResponseCache(cache_path)
-            try:
-                cached = reader.get_many([item.key for item in work if item.key is not None])
-            finally:
-                reader.close()
+            cached = _read_cache(cache_path, options.output_dir, [item.key for item in work if item.key is not None])
+        if options.history:
+            _check_history(options.output_dir)
         clock.lap(self.phase)
 
         run_dir = create_run_dir(options.output_dir, loaded.name)
@@ -116,12 +116,44 @@ class PrepareStage:
             "environment": environment(),
             "timings": clock.timings,
         }
-        write_json(run_dir / RUN_FILE, run_info)
+        try:
+            write_json(run_dir / RUN_FILE, run_info)
+            reserve_space(run_dir)
+        except OSError as exc:
+            raise UsageError(file_problem(exc, exc.filename or run_dir, "write")) from None
         return RunContext(
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapter=judge_adapter, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
         )
+
+
+def _read_cache(cache_path: Path, output_dir: Path, keys: list[str]) -> dict[str, GenerationResponse]:
+    """What the cache holds for these keys, after moving in the answers an earlier run could not
+    cache (its backlog). Fails before anything is sent when the cache cannot be read or written."""
+    try:
+        if output_dir.is_dir():
+            import_backlogs(output_dir, cache_path)
+        reader = ResponseCache(cache_path)
+        try:
+            reader.check_writable()
+            return reader.get_many(keys)
+        finally:
+            reader.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(
+            file_problem(exc, cache_path, "use the response cache")
+            + " (free space or fix its permissions, set HARNESS_CACHE_DIR, or run with --no-cache)"
+        ) from None
+
+
+def _check_history(output_dir: Path) -> None:
+    """history.sqlite must take the run's entry at the end: find out now, not after paying for the run."""
+    from harness.report.history import connect
+
+    with connect(output_dir) as db:  # raises UsageError naming the file
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
 
 
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
