@@ -140,15 +140,16 @@ def invoke(call: Callable[[], Any]) -> int:
         _traceback()
         return _stopped(exc)
     except OSError as exc:
-        # File-system errors are the user's to fix: name the path and the reason.
+        # File-system errors are the user's to fix: the path and the reason. A run converts
+        # those that happen after it sent requests to exit 3 itself; here nothing was sent.
         _traceback()
-        where = exc.filename if exc.filename is not None else "a file"
-        click.echo(f"error: cannot use {where}: {exc.strerror or exc}", err=True)
-        return EXIT_RUN_FAILED
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        return EXIT_USAGE
     except sqlite3.Error as exc:
         _traceback()
-        click.echo(f"error: database error: {exc}", err=True)
-        return EXIT_RUN_FAILED
+        click.echo(f"error: database: {exc}", err=True)
+        return EXIT_USAGE
     except Exception as exc:
         _traceback()
         click.echo(

@@ -11,10 +11,11 @@ Ray) and judging modes are stage implementations, not branches in one function.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Protocol
 
-from harness.errors import RunError
+from harness.errors import RunError, file_problem
 from harness.run.context import RunContext
 from harness.run.store import release_space
 
@@ -74,6 +75,11 @@ def _apply(ctx: RunContext, stages: Sequence[Stage]) -> None:
                 stage.run(ctx)
         except RunError as exc:
             ctx.abort(exc)
+            _mark(ctx)
+        except (OSError, sqlite3.Error) as exc:
+            # Requests may have gone out: a file the run cannot write means it could not complete.
+            where = getattr(exc, "filename", None) or ctx.run_dir
+            ctx.abort(RunError(file_problem(exc, where, "write")))
             _mark(ctx)
         except KeyboardInterrupt as exc:
             if ctx.interrupted:  # a second Ctrl-C while keeping what exists: stop now
