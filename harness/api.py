@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from harness.metrics.stage import skipped_warnings
 from harness.report.csv_report import flat_row
 from harness.run.context import RunContext
 from harness.run.options import RunOptions, RunOutcome
@@ -49,6 +50,7 @@ def default_stages(ctx: RunContext) -> list[Stage]:
 
 def _warnings(records: list[dict[str, Any]]) -> list[str]:
     missing: dict[str, list[str]] = {}
+    skipped = skipped_warnings(records)
     for record in records:
         error = record.get("error")
         if error and error["kind"] == "missing_prediction":
@@ -57,7 +59,7 @@ def _warnings(records: list[dict[str, Any]]) -> list[str]:
     for model, ids in missing.items():
         shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
         lines.append(f"model '{model}': {len(ids)} cases have no prediction ({shown}); counted as errors")
-    return lines
+    return lines + skipped
 
 
 def load_run(path: str | Path) -> RunData:
