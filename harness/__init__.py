@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from harness.api import load_results, load_run, run_suite
+    from harness.api import load_results, load_run, rejudge_run, run_suite
     from harness.suite.loader import load_suite
 
-__all__ = ["__version__", "load_results", "load_run", "load_suite", "run_suite"]
+__all__ = ["__version__", "load_results", "load_run", "load_suite", "rejudge_run", "run_suite"]
 
 _LAZY = {
     "load_suite": "harness.suite.loader",
     "run_suite": "harness.api",
     "load_run": "harness.api",
     "load_results": "harness.api",
+    "rejudge_run": "harness.api",
 }
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from harness.testing import FakeOpenAIServer
 
+pytest_plugins = ["pytester"]  # tests/pytest_plugin run pytest sessions of their own
+
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -39,8 +39,10 @@ COMMANDS = [
     "harness.cli.gate:gate",
     "harness.cli.diff:diff",
     "harness.cli.history:history",
+    "harness.cli.monitor:monitor",
     "harness.cli.judge:judge",
     "harness.cli.data:data",
+    "harness.cli.cache:cache",
 ]
 
 _debug = False

@@ -32,7 +32,10 @@ def _suite_name(value: str) -> str:
 @click.option("-f", "--figure", "figures", multiple=True, metavar="NAME",
               help="Figures to show (repeatable; default pass_rate, win_rate, and the run's reference metrics).")
 @click.option("-m", "--model", "models", multiple=True, metavar="NAME", help="Only these models (repeatable).")
-def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, ...], models: tuple[str, ...]) -> int:
+@click.option("--prometheus", is_flag=True,
+              help="Print the latest figures of SUITE in the Prometheus exposition format (what `harness monitor` exports).")
+def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, ...], models: tuple[str, ...],
+            prometheus: bool) -> int:
     """List runs of SUITE (a name or a suite file) with their figures, and each figure's trend.
 
     Runs are indexed in DIR/history.sqlite when they finish; run directories found under DIR that
@@ -51,6 +54,8 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
     index_directory(directory)
     out = Console() if Console().is_terminal else Console(width=180)
     if suite is None:
+        if prometheus:
+            raise UsageError("--prometheus needs a SUITE (a name or a suite file)")
         table = Table(title=f"suites in {directory}", title_justify="left")
         table.add_column("suite")
         table.add_column("runs", justify="right")
@@ -59,6 +64,10 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
         out.print(table)
         return 0
     name = _suite_name(suite)
+    if prometheus:
+        from harness.monitor.exposition import print_history_exposition
+
+        return print_history_exposition(suite, name, directory, list(models))
     runs = load_history(directory, name, limit)
     if not runs:
         known = ", ".join(n for n, _ in suites(directory)) or "none"

@@ -11,12 +11,19 @@ import click
 @click.argument("suite", type=click.Path(path_type=Path))
 @click.option("-m", "--model", "models", multiple=True, metavar="SPEC",
               help="Model to run (repeatable): a name from the suite's models:, ft:..., openai:NAME, gpt-4o-mini, "
-                   "hf:PATH[+ADAPTER], predictions:FILE. Default: every model in the suite.")
+                   "hf:PATH[+ADAPTER], predictions:FILE, run:RUN-DIR[#MODEL]. Default: every model in the suite.")
 @click.option("--baseline", metavar="SPEC",
               help="Model the others are compared with, side by side by an LLM judge (a suite model name or a spec); "
-                   "generated in the same run. Default: the suite's baseline:.")
-@click.option("--judge", metavar="SPEC",
-              help="Judge model (a suite model name or a spec); overrides the suite's judge.model.")
+                   "generated in the same run, or read from an earlier one with run:RUN-DIR[#MODEL] (a frozen baseline). "
+                   "Default: the suite's baseline:.")
+@click.option("--judge", "judges", multiple=True, metavar="SPEC",
+              help="Judge model (a suite model name or a spec); repeat it for a panel of judges. Overrides the "
+                   "suite's judge.model / judge.models.")
+@click.option("--ranking", type=click.Choice(["baseline", "round_robin"]),
+              help="Which pairs the judge compares: each candidate with the baseline, or every pair of models in "
+                   "both orders (round_robin). Default: the suite's ranking: (baseline).")
+@click.option("--max-judge-calls", type=click.IntRange(min=0), metavar="N",
+              help="Refuse to start (exit 2) when the judging plan takes more than N judge calls.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="Folder under which the run directory is created.")
 @click.option("-c", "--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
@@ -42,11 +49,17 @@ import click
                    "'pass_rate[tuned] >= 90%', 'latency_p95 <= 2'. Exit 1 when one fails.")
 @click.option("--monthly-requests", type=click.IntRange(min=1), metavar="N",
               help="Requests a month for the cost projection and the fine-tune break-even (default: the suite's cost:).")
+@click.option("--allow-stale", is_flag=True,
+              help="run: models answer cases that changed since the recording with the recorded answer "
+                   "(default: such cases are stale errors, not judged).")
+@click.option("--allow-other-suite", is_flag=True,
+              help="Accept run: recordings made from a suite of another name (default: refused, exit 2).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
-def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str | None, output: Path, concurrency: int, limit: int | None,
+def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tuple[str, ...], ranking: str | None,
+        max_judge_calls: int | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
         max_request_time: float | None, max_retries: int, gates: tuple[str, ...], monthly_requests: int | None,
-        quiet: bool) -> int:
+        allow_stale: bool, allow_other_suite: bool, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
@@ -59,8 +72,10 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judge: str |
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
         max_request_time=max_request_time,
-        progress=not quiet, baseline=baseline, judge=judge, gates=list(gates),
-        monthly_requests=monthly_requests,
+        progress=not quiet, baseline=baseline, judge=judges[0] if len(judges) == 1 else None,
+        judges=list(judges) if len(judges) > 1 else [], ranking=ranking, max_judge_calls=max_judge_calls,
+        gates=list(gates), monthly_requests=monthly_requests, allow_stale=allow_stale,
+        allow_other_suite=allow_other_suite,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)

@@ -97,7 +97,8 @@ def check_gate(gate: Gate, metric_names: Sequence[str] | None) -> str | None:
         shown = f"{gate.threshold:g}"
         return f"{gate.figure} is a fraction between 0 and 1: write {gate.threshold / 100:g} or {shown}%"
     if gate.min_valid is not None and not figure.judged:
-        return f"min_valid applies to LLM-judge figures (win_rate, rubric, closed_qa), not {gate.figure}"
+        judged = ", ".join(name for name, known in FIGURES.items() if known.judged)
+        return f"min_valid applies to LLM-judge figures ({judged}), not {gate.figure}"
     if gate.bound in ("lower", "upper") and figure.kind in ("seconds", "money"):
         return f"{gate.figure} has no confidence bounds: drop .{gate.bound}"
     return None

@@ -131,6 +131,27 @@ def _judged(section: str, value_key: str, what: str) -> Reader:
     return read
 
 
+def _ranked(key: str) -> Reader:
+    """A figure of the Bradley–Terry ranking: `rank` (bounds: the best and worst rank the bootstrap
+    allows, one-sided 95 %) or `win_rate` (predicted vs the anchor, one-sided 95 % bootstrap bounds)."""
+
+    def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+        if tag is not None:
+            return _absent("the ranking is not broken down by tag")
+        ranking = ctx.summary.get("ranking") or {}
+        entry = (ranking.get("models") or {}).get(model)
+        if entry is None:
+            why = "no ranking in this run (rank two or more candidates, or use --ranking round_robin)"
+            return _absent(why if not ranking else f"'{model}' is not ranked (no valid battle)")
+        bounds = ("rank_lower", "rank_upper") if key == "rank" else ("lower_bound", "upper_bound")
+        return Reading(
+            float(entry[key]), entry.get(bounds[0]), entry.get(bounds[1]), valid=int(entry.get("battles") or 0),
+            items=entry.get("items"), versus=str(ranking.get("anchor")) if key == "win_rate" else None,
+        )
+
+    return read
+
+
 def _cost(key: str) -> Reader:
     def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
         if tag is not None:
@@ -177,6 +198,12 @@ FIGURES: dict[str, Figure] = {
                _judged("rubric", "mean", "rubric grades"), judged=True),
         Figure("closed_qa", "share of answers the judge found consistent with the reference", "fraction",
                _judged("closed_qa", "mean", "closed-QA grades"), judged=True),
+        Figure("rank", "rank in the Bradley–Terry ranking (1 = best; bound: the worst rank the bootstrap allows)",
+               "score", _ranked("rank"), judged=True, higher_is_better=False, headline=False),
+        Figure("bt_win_rate", "Bradley–Terry predicted win rate vs the baseline (the ranking's anchor)", "fraction",
+               _ranked("win_rate"), judged=True, headline=False),
+        Figure("label_pass_rate", "share of answers the label judge gave a passing label", "fraction",
+               _judged("label", "pass_rate", "label judgments"), judged=True),
         Figure("cost_per_1k", "cost of 1,000 requests at this run's mean token counts", "money",
                _cost("per_1k_requests"), higher_is_better=False),
         Figure("monthly_cost", "projected monthly cost at the configured request volume", "money",

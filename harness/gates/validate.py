@@ -13,11 +13,17 @@ from harness.suite.yaml_source import LocatedDocument
 
 
 def _file_column(doc: LocatedDocument, source: list[str] | None, index: int, offset: int) -> tuple[int | None, int | None]:
-    """Line and column in the suite file of character `offset` (0-based) of gate `index`.
+    """Line and column in the suite file of character `offset` (0-based) of gate `index`."""
+    return scalar_column(doc, source, ("gates", index), offset)
 
-    Exact for one-line plain or quoted scalars (what gates are); the node's own position otherwise.
+
+def scalar_column(doc: LocatedDocument, source: list[str] | None, loc: tuple[str | int, ...],
+                  offset: int) -> tuple[int | None, int | None]:
+    """Line and column in the suite file of character `offset` (0-based) of the string at `loc`.
+
+    Exact for one-line plain or quoted scalars (what gates and rules are); the node's own position otherwise.
     """
-    position = doc.position(("gates", index))
+    position = doc.position(loc)
     if position is None:
         return None, None
     column = position.column

@@ -4,17 +4,23 @@ Order 1 shows the candidate as answer A, order 2 as answer B. A win needs both o
 the candidate and a loss both to pick the baseline; a disagreement or an explicit tie is a tie
 (0.5). Identical answers are ties without a judge call. An item with an invalid order is
 invalid: excluded from the win rate and counted, never scored as a loss.
+
+In a round robin the same protocol compares two candidates: the line's `candidate` is the
+pair's first model, `baseline` its second, and `versus_baseline` is false. With a panel, each
+judge's verdict is kept under `judges` and the line's outcome is the panel's (panel.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.judging.caller import JudgeJob, JudgeOutcome
 from harness.judging.inputs import AnswerIndex, case_variables
+from harness.judging.panel import PanelRule, combine_pairwise
 from harness.judging.parsing import PairwiseVerdict, Parsed, Slot, parse_pairwise
+from harness.judging.plan import Battle
 from harness.judging.templates import JudgeTemplate
 from harness.models.base import GenerationResponse
 from harness.suite.case import Case
@@ -50,7 +56,7 @@ def candidate_probability(order: int, first_share: float | None) -> float | None
 
 @dataclass
 class PairItem:
-    """One candidate answer and the baseline's answer to the same case and repeat."""
+    """One candidate answer and the baseline's (or, in a round robin, another model's) answer to the same case and repeat."""
 
     candidate: str
     baseline: str
@@ -60,6 +66,7 @@ class PairItem:
     baseline_output: str | None
     skipped: str | None = None
     jobs: list[JudgeJob] = field(default_factory=list)
+    versus_baseline: bool = True
 
     @property
     def identical(self) -> bool:
@@ -75,18 +82,18 @@ def _parser(template: JudgeTemplate) -> Callable[[GenerationResponse], Parsed]:
     return parse
 
 
-def plan_pairs(
-    candidates: Sequence[str], baseline: str, cases: Sequence[Case], answers: AnswerIndex, template: JudgeTemplate
-) -> list[PairItem]:
-    """Every (candidate, case, repeat) item with its two judge jobs (none when skipped or identical)."""
+def plan_pairs(battles: Sequence[Battle], cases: Sequence[Case], answers: AnswerIndex, template: JudgeTemplate) -> list[PairItem]:
+    """Every (pair, case, repeat) item with its two judge jobs (none when skipped or identical)."""
     parse = _parser(template)
     items: list[PairItem] = []
-    for candidate in candidates:
+    for battle in battles:
+        candidate, baseline = battle.first, battle.second
         for case in cases:
             for repeat in answers.repeats(candidate, case.id):
                 mine = answers.get(candidate, case.id, repeat)
                 theirs = answers.get(baseline, case.id, repeat)
-                item = PairItem(candidate, baseline, case, repeat, answers.output(mine), answers.output(theirs))
+                item = PairItem(candidate, baseline, case, repeat, answers.output(mine), answers.output(theirs),
+                                versus_baseline=battle.versus_baseline)
                 item.skipped = answers.why_missing(mine, candidate) or answers.why_missing(theirs, baseline)
                 if item.skipped is None and not item.identical:
                     variables = case_variables(case)
@@ -128,8 +135,8 @@ def _order_entry(order: int, item: PairItem, outcome: JudgeOutcome) -> tuple[dic
     return entry, winner, soft
 
 
-def pair_line(item: PairItem, outcomes: Sequence[JudgeOutcome], judge: str, template: JudgeTemplate) -> dict[str, Any]:
-    """The judgments.jsonl line of one item: the item's outcome and each order's judgment."""
+def judge_verdict(item: PairItem, outcomes: Sequence[JudgeOutcome]) -> dict[str, Any]:
+    """One judge's verdict on an item from its two orders: outcome, score, soft, inconsistent, invalid, orders."""
     orders: list[dict[str, Any]] = []
     outcome: Outcome
     inconsistent = False
@@ -152,24 +159,47 @@ def pair_line(item: PairItem, outcomes: Sequence[JudgeOutcome], judge: str, temp
             invalid = "; ".join(f"order {e['order']}: {e['invalid']}" for e in orders if e["invalid"])
         elif softs[0] is not None and softs[1] is not None:
             soft = (softs[0] + softs[1]) / 2.0
-    return {
+    return {"outcome": outcome, "score": SCORES.get(outcome), "soft": soft, "inconsistent": inconsistent,
+            "invalid": invalid, "orders": orders}
+
+
+def pair_line(
+    item: PairItem, outcomes: Mapping[str, Sequence[JudgeOutcome]], template: JudgeTemplate, panel: PanelRule | None = None
+) -> dict[str, Any]:
+    """The judgments.jsonl line of one item: the item's outcome and each order's judgment.
+
+    `outcomes` maps each judge to its two orders' outcomes (empty when nothing was asked). With
+    a panel, every judge's verdict is under `judges` and the top-level outcome is the panel's.
+    """
+    verdicts = {judge: judge_verdict(item, judged) for judge, judged in outcomes.items()}
+    line: dict[str, Any] = {
         "kind": "pairwise",
         "candidate": item.candidate,
         "baseline": item.baseline,
+        "versus_baseline": item.versus_baseline,
         "case_id": item.case.id,
         "repeat": item.repeat,
         "tags": item.case.tags,
-        "judge": judge,
+        "judge": next(iter(verdicts)) if panel is None else "panel",
         "template": template.name,
         "template_sha256": template.sha256,
-        "outcome": outcome,
-        "score": SCORES.get(outcome),
-        "soft": soft,
-        "inconsistent": inconsistent,
-        "identical": item.identical,
-        "invalid": invalid,
-        "skipped": item.skipped,
-        "candidate_chars": len(item.candidate_output or ""),
-        "baseline_chars": len(item.baseline_output or ""),
-        "orders": orders,
     }
+    if panel is None:
+        line.update(next(iter(verdicts.values())))
+    elif item.skipped is not None or item.identical:
+        line.update(judge_verdict(item, []), judges={})
+    else:
+        combined = combine_pairwise(verdicts, panel)
+        valid = sum(1 for v in verdicts.values() if v["outcome"] in SCORES)
+        line.update(
+            outcome=combined.outcome, score=combined.score, soft=combined.soft,
+            inconsistent=any(v["inconsistent"] for v in verdicts.values()), invalid=combined.invalid, orders=[],
+            judges=verdicts, panel=panel.describe(valid),
+        )
+    line.update(
+        identical=item.identical,
+        skipped=item.skipped,
+        candidate_chars=len(item.candidate_output or ""),
+        baseline_chars=len(item.baseline_output or ""),
+    )
+    return line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -165,3 +166,26 @@ def parse_closed_qa(reply: str) -> Parsed:
     if verdict not in ("yes", "no"):
         return Parsed(problem=f'"verdict" must be "yes" or "no", not {data.get("verdict")!r}')
     return Parsed(Grade(1.0 if verdict == "yes" else 0.0, verdict, reason))
+
+
+def parse_label(reply: str, labels: Sequence[str], passing: Sequence[str]) -> Parsed:
+    """A label judge's reply: {"reason": ..., "label": ...} with one of `labels` (case and spaces ignored).
+
+    The grade's score is 1 for a passing label and 0 otherwise."""
+    data = json_object(reply)
+    if data is None:
+        return Parsed(problem="the reply holds no JSON object")
+    reason = _reason(data)
+    if reason is None:
+        return Parsed(problem='the JSON object has no "reason" string')
+    raw = data.get("label")
+    by_key = {_label_key(label): label for label in labels}
+    label = by_key.get(_label_key(raw)) if isinstance(raw, str) else None
+    if label is None:
+        return Parsed(problem=f'"label" must be one of {", ".join(labels)}, not {raw!r}')
+    passed = _label_key(label) in {_label_key(p) for p in passing}
+    return Parsed(Grade(1.0 if passed else 0.0, label, reason))
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.split()).lower()

@@ -45,7 +45,8 @@ def _question(record: dict[str, Any]) -> str:
 
 
 def _judged_items(run: RunData, candidate: str | None) -> list[dict[str, Any]]:
-    lines = [line for line in run.judgments if line.get("kind") == "pairwise"]
+    # Battles vs the baseline only: round-robin battles between two candidates are not in a review sheet.
+    lines = [line for line in run.judgments if line.get("kind") == "pairwise" and line.get("versus_baseline", True)]
     if not lines:
         raise UsageError(f"{run.path}: no pairwise judgments (run with --baseline and --judge first)")
     candidates = list(dict.fromkeys(line["candidate"] for line in lines))
@@ -179,7 +180,7 @@ def judge_human_agreement(run: RunData, labels_path: Path) -> Agreement:
     verdicts = {
         (line["candidate"], line["case_id"], int(line["repeat"])): _JUDGE_LABEL.get(line["outcome"])
         for line in run.judgments
-        if line.get("kind") == "pairwise"
+        if line.get("kind") == "pairwise" and line.get("versus_baseline", True)
     }
     judge: list[str] = []
     human: list[str] = []

@@ -1,13 +1,16 @@
 """The judging stage of a run: after generation, judge what the plan asks for and return judgments.jsonl lines.
 
-Pairwise comparisons first, then rubric and closed-QA grades, each with its own template and
-reply budget. Nothing here writes to the run directory; the caller owns the files.
+Pairwise comparisons first, then rubric, closed-QA and label grades, each with its own template
+and reply budget. Every judge of a panel gets the same jobs, concurrently, through its own
+caller and its own cache entries (the judge's fingerprint is part of every judge cache key).
+Nothing here writes to the run directory; the caller owns the files.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,79 +20,131 @@ from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
+from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
 from harness.run.budget import ErrorBudget
 from harness.run.progress import show_progress
-from harness.run.runner import ModelCounters
+from harness.run.runner import ModelCounters, gather_or_cancel
 from harness.suite.case import Case
 
 
+@dataclass
+class JudgeActivity:
+    """Requests each judge sent and judgments it read from the cache, for run.json."""
+
+    sent: dict[str, int] = field(default_factory=dict)
+    cached: dict[str, int] = field(default_factory=dict)
+
+    def add(self, judge: str, outcomes: Sequence[JudgeOutcome]) -> None:
+        self.sent[judge] = self.sent.get(judge, 0) + sum(o.calls for o in outcomes)
+        self.cached[judge] = self.cached.get(judge, 0) + sum(1 for o in outcomes if o.cached)
+
+    def describe(self) -> dict[str, Any]:
+        return {judge: {"requests_sent": self.sent[judge], "judgments_cached": self.cached.get(judge, 0)} for judge in self.sent}
+
+
 async def _call(
-    plan: JudgePlan, adapter: ModelAdapter, kind: str, jobs: list[JudgeJob], cache_path: Path | None,
-    console: Console, progress: bool, max_errors: str | None,
-) -> list[JudgeOutcome]:
+    plan: JudgePlan, adapters: dict[str, ModelAdapter], kind: str, jobs: list[JudgeJob], cache_path: Path | None,
+    console: Console, progress: bool, activity: JudgeActivity, max_errors: str | None = None,
+) -> dict[str, list[JudgeOutcome]]:
+    """Every judge's outcomes for the same jobs, judges side by side."""
     if not jobs:
-        return []
+        return {name: [] for name in plan.judge_names}
     template = plan.templates[kind]
-    counters = ModelCounters(total=len(jobs))
-    caller = JudgeCaller(
-        plan.judge.name, adapter, plan.params(template), plan.config.logprobs if kind == "pairwise" else 0,
-        plan.config.max_retries, cache_path, counters, ErrorBudget.parse(max_errors, len(jobs)),
-    )
-    async with show_progress({f"judge {plan.judge.name} ({kind})": counters}, console, progress):
-        return await caller.run(jobs)
+    callers: dict[str, JudgeCaller] = {}
+    counters: dict[str, ModelCounters] = {}
+    for judge in plan.judges:
+        counter = ModelCounters(total=len(jobs))
+        counters[f"judge {judge.name} ({kind})"] = counter
+        callers[judge.name] = JudgeCaller(
+            judge.name, adapters[judge.name], plan.params(template, judge),
+            plan.config.logprobs if kind == "pairwise" else 0, plan.config.max_retries, cache_path, counter,
+            ErrorBudget.parse(max_errors, len(jobs)),
+        )
+    by_judge: dict[str, list[JudgeOutcome]] = {}
+
+    async def judge_all(name: str, caller: JudgeCaller) -> None:
+        by_judge[name] = await caller.run(jobs)
+
+    async with show_progress(counters, console, progress):
+        await gather_or_cancel([judge_all(name, caller) for name, caller in callers.items()])
+    by_judge = {name: by_judge[name] for name in callers}  # the panel's order
+    for name, outcomes in by_judge.items():
+        activity.add(name, outcomes)
+    return by_judge
+
+
+def _rule(plan: JudgePlan) -> PanelRule | None:
+    return PanelRule(plan.config.aggregate, plan.quorum, tuple(plan.judge_names)) if plan.panel else None
 
 
 async def _judge(
-    plan: JudgePlan, adapter: ModelAdapter, records: Sequence[dict[str, Any]], cases: Sequence[Case],
-    cache_path: Path | None, console: Console, progress: bool, max_errors: str | None,
+    plan: JudgePlan, adapters: dict[str, ModelAdapter], records: Sequence[dict[str, Any]], cases: Sequence[Case],
+    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
-    judge = plan.judge.name
+    rule = _rule(plan)
     lines: list[dict[str, Any]] = []
     pairwise = plan.templates.get("pairwise")
-    if pairwise is not None and plan.baseline is not None:
-        items = plan_pairs(plan.candidates, plan.baseline, cases, answers, pairwise)
-        jobs = [j for i in items for j in i.jobs]
-        outcomes = iter(await _call(plan, adapter, "pairwise", jobs, cache_path, console, progress, max_errors))
+    if pairwise is not None and plan.pairs:
+        items = plan_pairs(plan.pairs, cases, answers, pairwise)
+        jobs = [job for item in items for job in item.jobs]
+        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, max_errors)
+        position = 0
         for item in items:
-            lines.append(pair_line(item, [next(outcomes) for _ in item.jobs], judge, pairwise))
-    for kind in ("rubric", "closed_qa"):
+            width = len(item.jobs)
+            mine = {name: outcomes[position : position + width] for name, outcomes in by_judge.items()}
+            position += width
+            lines.append(pair_line(item, mine, pairwise, rule))
+    for kind in ("rubric", "closed_qa", "label"):
         template = plan.templates.get(kind)
         if template is None:
             continue
-        grades = plan_grades(plan.models, cases, answers, template)
-        outcomes = iter(await _call(plan, adapter, kind, [g.job for g in grades if g.job is not None], cache_path,
-                                    console, progress, max_errors))
+        grades = plan_grades(plan.models, cases, answers, template, plan.config.label)
+        by_judge = await _call(plan, adapters, kind, [g.job for g in grades if g.job is not None], cache_path,
+                               console, progress, activity, max_errors)
+        iterators = {name: iter(outcomes) for name, outcomes in by_judge.items()}
         for grade in grades:
-            lines.append(grade_line(grade, next(outcomes) if grade.job is not None else None, judge, template))
+            outcomes = {name: next(it) if grade.job is not None else None for name, it in iterators.items()}
+            lines.append(grade_line(grade, outcomes, template, rule, plan.config.label))
     return lines
 
 
 def run_judging(
     plan: JudgePlan,
-    adapter: ModelAdapter,
+    adapters: dict[str, ModelAdapter] | ModelAdapter,
     records: Sequence[dict[str, Any]],
     cases: Sequence[Case],
     cache_path: Path | None,
     console: Console,
     progress: bool = True,
+    activity: JudgeActivity | None = None,
     max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when the
-    judge's requests spend the error budget (`max_errors`, as `--max-errors`); answers judged by
-    then are in the judge cache."""
+    """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when a
+    judge's requests spend the error budget (`max_errors`, as `--max-errors`; harness.run.budget);
+    answers judged by then are in the judge cache.
+
+    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge)."""
+    by_name = adapters if isinstance(adapters, dict) else {plan.judge.name: adapters}
+    tally = activity if activity is not None else JudgeActivity()
 
     async def main() -> list[dict[str, Any]]:
         try:
-            return await _judge(plan, adapter, records, cases, cache_path, console, progress, max_errors)
+            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, max_errors)
         finally:
-            await adapter.aclose()
+            for adapter in by_name.values():
+                await adapter.aclose()
 
     return asyncio.run(main())
 
 
-def close_unused(adapter: ModelAdapter) -> None:
-    """Release a judge adapter whose stage never ran (the generation failed)."""
-    asyncio.run(adapter.aclose())
+def close_unused(adapters: dict[str, ModelAdapter] | ModelAdapter) -> None:
+    """Release judge adapters whose stage never ran (the generation failed)."""
+
+    async def main() -> None:
+        for adapter in adapters.values() if isinstance(adapters, dict) else [adapters]:
+            await adapter.aclose()
+
+    asyncio.run(main())

@@ -2,36 +2,36 @@
 
 `pairwise`: per candidate (vs the baseline) W/L/T/inconsistent/invalid, win rate with SE,
 Wilson and prompt-level bootstrap intervals, one-sided lower bound, soft win rate, position
-bias and the length split, plus the same per tag. `rubric` and `closed_qa`: per model, mean
-score with SE and bootstrap interval, invalid and skipped counts, per tag.
+bias and the length split, plus the same per tag (and each panel judge's own win rate).
+`rubric` and `closed_qa`: per model, mean score with SE and bootstrap interval, invalid and
+skipped counts, per tag. `label` (labels.py), `ranking` (ranking.py) and `panel`
+(panel_summary.py) have their own modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from harness.judging.estimates import CONFIDENCE, Line, by_tag, estimate
+from harness.judging.labels import label_summary
+from harness.judging.panel_summary import judge_win_rates, panel_summary
+from harness.judging.ranking import RankingSetup, ranking_setup, ranking_summary
 from harness.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
 from harness.stats.intervals import wilson_interval
-from harness.stats.pairwise import estimate_mean, first_slot_rate, length_split
+from harness.stats.pairwise import first_slot_rate, length_split
 
-CONFIDENCE = 0.95
-Line = dict[str, Any]
-Block = Callable[[Sequence[Line]], dict[str, Any]]
+__all__ = ["CONFIDENCE", "RankingSetup", "judging_summary", "pairwise_summary", "ranking_setup"]
 
 
-def _by_tag(lines: Sequence[Line], block: Block) -> dict[str, Any]:
-    tags = sorted({tag for line in lines for tag in line.get("tags", [])})
-    return {tag: block([line for line in lines if tag in line.get("tags", [])]) for tag in tags}
-
-
-def _estimate(values: Sequence[float], clusters: Sequence[str], resamples: int, seed: int) -> dict[str, Any]:
-    estimate = estimate_mean(values, clusters, CONFIDENCE, resamples, seed)
-    if estimate is None:
-        return {"n": 0, "mean": None, "se": None, "ci": None, "lower_bound": None}
-    return estimate.as_dict()
+def _order_sets(item: Line) -> list[list[dict[str, Any]]]:
+    """The judged orders of an item, per judge (one list for a single judge, one per judge of a panel)."""
+    judges = item.get("judges")
+    if judges:
+        return [list(verdict.get("orders") or []) for verdict in judges.values()]
+    return [list(item.get("orders") or [])]
 
 
 def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
@@ -39,19 +39,21 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
     valid = [item for item in items if item["outcome"] in ("win", "loss", "tie")]
     scores = [float(item["score"]) for item in valid]
     clusters = [str(item["case_id"]) for item in valid]
-    estimate = _estimate(scores, clusters, resamples, seed)
+    figures = estimate(scores, clusters, resamples, seed)
     n = len(valid)
     soft_items = [item for item in valid if item.get("soft") is not None]
     soft: dict[str, Any] | None = None
     if soft_items:
         values = [float(i["soft"]) for i in soft_items]
-        soft = _estimate(values, [str(i["case_id"]) for i in soft_items], resamples, seed)
+        soft = estimate(values, [str(i["case_id"]) for i in soft_items], resamples, seed)
         soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], "ci": soft["ci"], "lower_bound": soft["lower_bound"]}
     # Position bias counts every valid single-order verdict, including those of items whose
     # other order was invalid: each is an observation of where the judge's preference fell.
-    picks = [o["slot"] == "first" for item in items for o in item.get("orders", []) if o.get("slot") in ("first", "second")]
-    both = [item for item in valid if len(item.get("orders", [])) == 2]
-    agreeing = sum(1 for item in both if item["orders"][0]["winner"] == item["orders"][1]["winner"])
+    # With a panel these pool every judge's orders (each judge's own are in the `panel` block).
+    picks = [o["slot"] == "first" for item in items for orders in _order_sets(item) for o in orders
+             if o.get("slot") in ("first", "second")]
+    both = [orders for item in valid for orders in _order_sets(item) if len(orders) == 2]
+    agreeing = sum(1 for orders in both if orders[0]["winner"] == orders[1]["winner"])
     candidate_chars = [int(item["candidate_chars"]) for item in valid]
     baseline_chars = [int(item["baseline_chars"]) for item in valid]
     return {
@@ -64,11 +66,11 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
         "identical": sum(1 for item in valid if item.get("identical")),
         "invalid": sum(1 for item in items if item["outcome"] == "invalid"),
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
-        "win_rate": estimate["mean"],
-        "se": estimate["se"],
+        "win_rate": figures["mean"],
+        "se": figures["se"],
         "wilson": wilson_interval(sum(scores), n, CONFIDENCE).as_dict() if n else None,
-        "ci": estimate["ci"],
-        "lower_bound": estimate["lower_bound"],
+        "ci": figures["ci"],
+        "lower_bound": figures["lower_bound"],
         "confidence": CONFIDENCE,
         "soft": soft,
         "position_bias": {
@@ -86,10 +88,12 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
 
 
 def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
-    """The `pairwise` block of summary.json: one entry per candidate, in order of appearance."""
+    """The `pairwise` block of summary.json: one entry per candidate vs the baseline, in order of appearance.
+
+    Round-robin battles between two candidates (`versus_baseline` false) feed the ranking only."""
     grouped: dict[str, list[Line]] = {}
     for line in lines:
-        if line.get("kind") == "pairwise":
+        if line.get("kind") == "pairwise" and line.get("versus_baseline", True):
             grouped.setdefault(line["candidate"], []).append(line)
 
     def block(items: Sequence[Line]) -> dict[str, Any]:
@@ -99,7 +103,10 @@ def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, 
     for candidate, items in grouped.items():
         entry = {"candidate": candidate, "baseline": items[0]["baseline"], "judge": items[0]["judge"]}
         entry.update(block(items))
-        entry["by_tag"] = _by_tag(items, block)
+        judges = judge_win_rates(items)
+        if judges is not None:
+            entry["judges"] = judges
+        entry["by_tag"] = by_tag(items, block)
         result[candidate] = entry
     return result
 
@@ -107,17 +114,17 @@ def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, 
 def grade_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     graded = [item for item in items if item["outcome"] == "graded"]
     scores = [float(item["score"]) for item in graded]
-    estimate = _estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed)
+    figures = estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed)
     binary = bool(items) and (items[0]["kind"] == "closed_qa" or items[0].get("scale") == "pass_fail")
     block = {
         "items": len(items),
         "n": len(graded),
         "invalid": sum(1 for item in items if item["outcome"] == "invalid"),
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
-        "mean": estimate["mean"],
-        "se": estimate["se"],
-        "ci": estimate["ci"],
-        "lower_bound": estimate["lower_bound"],
+        "mean": figures["mean"],
+        "se": figures["se"],
+        "ci": figures["ci"],
+        "lower_bound": figures["lower_bound"],
         "confidence": CONFIDENCE,
     }
     if binary:
@@ -141,13 +148,19 @@ def grade_summary(
     for model, items in grouped.items():
         entry: dict[str, Any] = {"model": model, "judge": items[0]["judge"], "scale": items[0].get("scale")}
         entry.update(block(items))
-        entry["by_tag"] = _by_tag(items, block)
+        entry["by_tag"] = by_tag(items, block)
         result[model] = entry
     return result
 
 
-def judging_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
-    """Every judging block present in the lines, ready to merge into summary.json."""
+def judging_summary(
+    lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
+    ranking: RankingSetup | None = None,
+) -> dict[str, Any]:
+    """Every judging block present in the lines, ready to merge into summary.json.
+
+    `ranking` says how to rank (design, anchor, model order); without it the lines decide
+    (a round robin, or three or more models compared, get a ranking)."""
     summary: dict[str, Any] = {}
     pairwise = pairwise_summary(lines, resamples, seed)
     if pairwise:
@@ -156,4 +169,13 @@ def judging_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, s
         grades = grade_summary(lines, kind, resamples, seed)
         if grades:
             summary[kind] = grades
+    labels = label_summary(lines, resamples, seed)
+    if labels:
+        summary["label"] = labels
+    ranked = ranking_summary(lines, ranking, resamples, seed)
+    if ranked is not None:
+        summary["ranking"] = ranked
+    panel = panel_summary(lines)
+    if panel is not None:
+        summary["panel"] = panel
     return summary

@@ -1,7 +1,8 @@
 """Judge templates: YAML files holding the prompt, the reply format and the parser settings.
 
 The defaults ship inside the package (`harness/judging/templates/*.yaml`) so they work from
-an installed wheel; a suite points `judge.pairwise` / `judge.rubric` / `judge.closed_qa` at a
+an installed wheel; a suite points `judge.pairwise` / `judge.rubric` / `judge.closed_qa` /
+`judge.label.template` at a
 built-in name or at a YAML file of its own (relative to the suite). A template's content hash
 is part of every judge cache key, so editing a template re-judges without regenerating answers.
 """
@@ -26,19 +27,21 @@ from harness.suite.templating import TemplateProblem, render
 from harness.suite.validation import diagnostics_from_validation
 from harness.suite.yaml_source import LocatedDocument, parse_yaml
 
-TemplateKind = Literal["pairwise", "rubric", "closed_qa"]
-BUILTIN_TEMPLATES = ("pairwise", "rubric", "rubric_pass_fail", "closed_qa")
+TemplateKind = Literal["pairwise", "rubric", "closed_qa", "label"]
+BUILTIN_TEMPLATES = ("pairwise", "rubric", "rubric_pass_fail", "closed_qa", "label")
 
 _COMMON_VARIABLES = {"question", "conversation", "system", "reference", "references"}
 ALLOWED_VARIABLES: dict[str, set[str]] = {
     "pairwise": _COMMON_VARIABLES | {"answer_a", "answer_b", "rubric"},
     "rubric": _COMMON_VARIABLES | {"answer", "rubric", "scale_min", "scale_max"},
     "closed_qa": _COMMON_VARIABLES | {"answer"},
+    "label": _COMMON_VARIABLES | {"answer", "labels", "rubric"},
 }
 REQUIRED_VARIABLES: dict[str, set[str]] = {
     "pairwise": {"question", "answer_a", "answer_b"},
     "rubric": {"answer", "rubric"},
     "closed_qa": {"answer", "reference"},
+    "label": {"answer", "labels"},
 }
 
 
@@ -86,7 +89,7 @@ class Scale(_Strict):
 class TemplateFile(_Strict):
     """A judge template file."""
 
-    kind: TemplateKind = Field(description="pairwise, rubric or closed_qa.")
+    kind: TemplateKind = Field(description="pairwise, rubric, closed_qa or label.")
     description: str | None = Field(default=None, description="One line shown in listings.")
     system: str | None = Field(default=None, description="The judge's system message (Jinja2).")
     prompt: str = Field(description="The judge's user message (Jinja2 over the placeholders of the kind).")
@@ -129,7 +132,8 @@ class JudgeTemplate:
 
     def variables(self, values: dict[str, Any]) -> dict[str, Any]:
         """Every placeholder of the kind, with the given values and empty defaults."""
-        base: dict[str, Any] = {"conversation": [], "references": [], "system": "", "reference": "", "rubric": ""}
+        base: dict[str, Any] = {"conversation": [], "references": [], "system": "", "reference": "", "rubric": "",
+                                "labels": []}
         if self.kind == "rubric":
             scale = self.scale
             base.update(
@@ -224,8 +228,8 @@ def parse_template(text: str, shown: str, name: str, origin: str) -> JudgeTempla
     template = JudgeTemplate(name, origin, spec, hashlib.sha256(text.encode("utf-8")).hexdigest())
     try:  # catches errors that only show when rendering (bad filters, sandbox violations)
         template.render_messages({"question": "q", "answer": "a", "answer_a": "a", "answer_b": "b", "rubric": "r",
-                                  "reference": "ref", "references": ["ref"]})
-        render(spec.retry_prompt, template.variables({}))
+                                  "reference": "ref", "references": ["ref"], "labels": ["first", "second"]})
+        render(spec.retry_prompt, template.variables({"labels": ["first", "second"]}))
     except TemplateProblem as exc:
         raise SuiteError([doc.diagnostic(("prompt",), str(exc))]) from None
     return template
@@ -261,7 +265,7 @@ def load_template(reference: str, base_dir: Path, expected_kind: str) -> JudgeTe
     return template
 
 
-JUDGE_KINDS: tuple[TemplateKind, ...] = ("pairwise", "rubric", "closed_qa")
+JUDGE_KINDS: tuple[TemplateKind, ...] = ("pairwise", "rubric", "closed_qa", "label")
 
 
 def load_configured_templates(config: JudgeConfig, base_dir: Path) -> dict[str, JudgeTemplate]:
@@ -284,7 +288,8 @@ def check_judge_templates(config: JudgeConfig, doc: LocatedDocument, base_dir: P
         try:
             load_template(reference, base_dir, kind)
         except ValueError as exc:
-            problems.append(doc.diagnostic(("judge", kind), str(exc)))
+            where = ("judge", "label", "template") if kind == "label" else ("judge", kind)
+            problems.append(doc.diagnostic(where, str(exc)))
         except SuiteError as exc:
             problems.extend(exc.diagnostics)
     return problems

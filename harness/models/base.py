@@ -1,6 +1,7 @@
 """The adapter protocol and the request/response types that cross it.
 
-Every model kind (OpenAI-compatible endpoint, local Hugging Face model, saved predictions)
+Every model kind (OpenAI-compatible endpoint, local Hugging Face model, saved predictions,
+answers recorded in an earlier run)
 implements `ModelAdapter`. The runner hands an adapter batches of at most
 `capabilities.max_batch_size` requests and keeps at most `capabilities.max_concurrency`
 batches in flight, so an HTTP adapter (batch 1, many in flight) and a local model
@@ -69,6 +70,7 @@ ErrorKind = Literal[
     "not_found",
     "invalid_response",
     "missing_prediction",
+    "stale",
     "generation",
     "other",
 ]
@@ -136,4 +138,18 @@ class ModelAdapter(Protocol):
 
     async def aclose(self) -> None:
         """Release connections and memory. Called once, before the event loop ends."""
+        ...
+
+
+@runtime_checkable
+class RecordedSource(Protocol):
+    """Optional, for adapters that answer from answers recorded elsewhere (`run:` models): what
+    run.json records about the source, and what the run should say about the answers it used."""
+
+    def describe(self) -> dict[str, Any]:
+        """The `recorded` entry of the model in run.json."""
+        ...
+
+    def warnings(self) -> list[str]:
+        """Lines printed after the run (for example, stale answers used anyway)."""
         ...

@@ -17,6 +17,7 @@ _KIND_MODULES = {
     "openai": "harness.models.openai_adapter",
     "predictions": "harness.models.predictions",
     "hf": "harness.models.hf",
+    "run": "harness.models.recorded",
 }
 
 
@@ -27,6 +28,9 @@ class AdapterSettings:
     concurrency: int = 32
     timeout: float = 60.0
     max_retries: int = 4
+    suite_name: str | None = None  # the suite being run; `run:` recordings of another suite are refused
+    allow_other_suite: bool = False  # accept `run:` recordings made from a suite of another name
+    allow_stale: bool = False  # `run:` answers to cases whose messages changed since are used anyway
     # Most time one request may take, retries and backoff included; None: DEADLINE_TIMEOUTS x
     # the model's timeout. Without it a hung endpoint costs timeout x (retries + 1) per request.
     max_request_time: float | None = None

@@ -1,4 +1,5 @@
-"""Model spec strings: `ft:...`, `openai:NAME`, plain OpenAI names, `hf:BASE[+ADAPTER...]`, `predictions:FILE`."""
+"""Model spec strings: `ft:...`, `openai:NAME`, plain OpenAI names, `hf:BASE[+ADAPTER...]`, `predictions:FILE`,
+`run:RUN-DIR[#MODEL]`."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from typing import Literal
 
 from harness.errors import UsageError
 
-AdapterKind = Literal["openai", "hf", "predictions"]
+AdapterKind = Literal["openai", "hf", "predictions", "run"]
 
 # Bare names we accept as OpenAI models without the `openai:` prefix.
 _OPENAI_NAME = re.compile(r"^(gpt-|chatgpt-|o\d|text-|davinci|babbage|codex-|computer-use-)", re.IGNORECASE)
 
 SPEC_HELP = (
     "use ft:<base>:<org>:<suffix>:<id>, openai:<name> (any OpenAI-compatible endpoint), a plain OpenAI name "
-    "such as gpt-4o-mini, hf:<path-or-id>[+<lora-dir>], predictions:<file.jsonl>, or a model name from the suite's `models:`"
+    "such as gpt-4o-mini, hf:<path-or-id>[+<lora-dir>], predictions:<file.jsonl>, run:<run-dir>[#model], or a model name from the suite's `models:`"
 )
 
 
@@ -33,8 +34,9 @@ class FineTunedId:
 class ModelSpec:
     raw: str
     kind: AdapterKind
-    target: str  # openai: model id sent to the API; hf: base model; predictions: file path
+    target: str  # openai: model id sent to the API; hf: base model; predictions: file path; run: run directory
     adapters: tuple[str, ...] = field(default=())  # hf: LoRA adapter directories
+    recorded_model: str | None = None  # run: the model of the recorded run (`#MODEL`), None when not given
     fine_tuned: FineTunedId | None = None
 
     @property
@@ -73,6 +75,13 @@ def parse_spec(text: str) -> ModelSpec:
         if not rest:
             raise UsageError(f"model spec '{spec}' names no file: use predictions:<file.jsonl>")
         return ModelSpec(spec, "predictions", rest)
+    if sep and prefix == "run":
+        # The first `#` separates the model, which may hold more (a model that was itself `run:...#m`);
+        # run directories are named without one (run/store.slug).
+        path, hash_sign, model = rest.partition("#")
+        if not path or (hash_sign and not model):
+            raise UsageError(f"model spec '{spec}': expected run:<run-dir> or run:<run-dir>#<model>")
+        return ModelSpec(spec, "run", path, recorded_model=model or None)
     if _OPENAI_NAME.match(spec) and ":" not in spec:
         return ModelSpec(spec, "openai", spec)
     raise UsageError(f"unknown model spec '{spec}': {SPEC_HELP}")

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness.report import leaderboard, panel_labels
+
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
@@ -41,6 +43,9 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
     console.print(table)
     print_metrics(summary, console)
     print_judging(summary, console)
+    leaderboard.print_ranking(summary, console)
+    panel_labels.print_panel(summary, console)
+    panel_labels.print_labels(summary, console)
 
 
 # sacrebleu's scores are on a 0-100 scale; the others on 0-1.

@@ -29,7 +29,8 @@ def _rates(name: str, entry: dict[str, Any], settings: dict[str, Any], table: Pr
     override = (settings.get("prices") or {}).get(name) or (settings.get("prices") or {}).get(entry.get("spec"))
     if override:
         return float(override["input"]), float(override["output"]), "the suite's cost.prices"
-    spec = str(entry.get("spec") or name)
+    # A `run:` model is priced as the model it recorded: its tokens are that model's.
+    spec = str((entry.get("recorded") or {}).get("spec") or entry.get("spec") or name)
     quote = table.resolve(spec)
     if quote is None or quote.input_per_1m is None or quote.output_per_1m is None:
         return f"no price for '{spec}': add it under cost.prices in the suite"

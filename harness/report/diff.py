@@ -88,7 +88,8 @@ def _flip(key: Key, base: dict[str, Any], new: dict[str, Any], failing: dict[str
 def _pairwise_scores(data: RunData, candidate: str) -> dict[Key, float]:
     scores = {}
     for line in data.judgments:
-        if line.get("kind") == "pairwise" and line.get("candidate") == candidate and line.get("score") is not None:
+        if (line.get("kind") == "pairwise" and line.get("candidate") == candidate and line.get("score") is not None
+                and line.get("versus_baseline", True)):  # a round robin's battles between candidates are not vs the baseline
             scores[(str(line["case_id"]), int(line.get("repeat") or 0))] = float(line["score"])
     return scores
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from harness.gates.figures import format_value, wilson_one_sided
+from harness.report import leaderboard, panel_labels
 from harness.report.view import CaseRow, RunView
 
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
@@ -64,17 +65,25 @@ def embed_json(data: Any) -> Markup:
     return Markup(text.translate(_JSON_ESCAPES))
 
 
+def _orders(line: dict[str, Any]) -> list[dict[str, Any]]:
+    """The judged orders of a line; a panel's are every judge's, each marked with its judge."""
+    keys = ("order", "answer_a", "answer_b", "verdict", "winner", "reply", "invalid")
+    judges = line.get("judges")
+    if judges:
+        return [{"judge": name, **{key: order.get(key) for key in keys}}
+                for name, verdict in judges.items() for order in verdict.get("orders") or []]
+    return [{key: order.get(key) for key in keys} for order in line.get("orders") or []]
+
+
 def _pairwise_entry(line: dict[str, Any]) -> dict[str, Any]:
     return {
+        "candidate": line.get("candidate"),
         "baseline": line.get("baseline"),
         "outcome": line.get("outcome"),
         "inconsistent": bool(line.get("inconsistent")),
         "identical": bool(line.get("identical")),
         "note": line.get("invalid") or line.get("skipped"),
-        "orders": [
-            {key: order.get(key) for key in ("order", "answer_a", "answer_b", "verdict", "winner", "reply", "invalid")}
-            for order in line.get("orders") or []
-        ],
+        "orders": _orders(line),
     }
 
 
@@ -88,7 +97,10 @@ def _case_entry(view: RunView, row: CaseRow) -> dict[str, Any]:
         "messages": [{"role": m.get("role"), "content": m.get("content")} for m in row.messages],
         "references": row.references,
         "answers": row.answers,
-        "pairwise": {name: _pairwise_entry(line) for name, line in row.pairwise.items()},
+        "pairwise": {
+            **{name: _pairwise_entry(line) for name, line in row.pairwise.items()},
+            **{f"{line.get('candidate')} vs {line.get('baseline')}": _pairwise_entry(line) for line in row.battles},
+        },
     }
 
 
@@ -265,6 +277,8 @@ def render_html(view: RunView) -> str:
         metric_rows=_metric_rows(view),
         tag_rows=_tag_rows(view),
         cost=_cost(view),
+        leaderboard=leaderboard.html_rows(view.summary, view.gates),
+        panel_labels=panel_labels.html_context(view.summary),
         css=Markup(_asset("report.css")),
         script=Markup(script),
         script_hash=f"sha256-{digest}",

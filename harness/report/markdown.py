@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.gates.figures import format_value
+from harness.report import leaderboard, panel_labels
 from harness.report.view import CaseRow, RunView
 
 MAX_ROWS = 10
@@ -139,6 +140,8 @@ def render_markdown(view: RunView) -> str:
     lines = [f"## harness: {cell(view.suite_name)} — {status}", "", " · ".join(facts), ""]
     lines += gate_lines(view)
     lines += headline_lines(view)
+    lines += leaderboard.markdown_lines(view.summary, cell)
+    lines += panel_labels.markdown_lines(view.summary, cell)
     lines += worst_lines(view)
     cost = (view.summary.get("cost") or {}).get("break_even")
     if cost:

@@ -29,7 +29,8 @@ class CaseRow:
     messages: list[dict[str, Any]]
     references: list[str]
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    pairwise: dict[str, dict[str, Any]] = field(default_factory=dict)  # candidate -> judgment line
+    pairwise: dict[str, dict[str, Any]] = field(default_factory=dict)  # candidate -> judgment line vs the baseline
+    battles: list[dict[str, Any]] = field(default_factory=list)  # round-robin lines between two candidates
 
     def status(self, baseline: str | None, candidates: Sequence[str]) -> str:
         """error > regression > fail > improved > pass.
@@ -172,7 +173,10 @@ def build_rows(results: Sequence[dict[str, Any]], judgments: Sequence[dict[str, 
         if row is None:
             continue
         if line.get("kind") == "pairwise":
-            row.pairwise[str(line["candidate"])] = line
+            if line.get("versus_baseline", True):
+                row.pairwise[str(line["candidate"])] = line
+            else:
+                row.battles.append(line)
         else:
             answer = row.answers.get(str(line.get("model")))
             if answer is not None:

@@ -56,7 +56,7 @@ class RunContext:
     judge_plan: JudgePlan | None
     scoring: ScoringStage
     adapters: dict[str, ModelAdapter]
-    judge_adapter: ModelAdapter | None
+    judge_adapters: dict[str, ModelAdapter]  # by judge name: the one judge, or every judge of a panel
     work: list[WorkItem]
     budget: ErrorBudget
     cache_path: Path | None  # the response cache, or None with --no-cache

@@ -32,6 +32,16 @@ class RunOptions:
     monthly_requests: int | None = None  # request volume for the cost projection (overrides the suite's)
     baseline: str | None = None  # model name or spec the others are compared with (added to models if absent)
     judge: str | None = None  # judge model spec or suite model name; overrides the suite's judge.model
+    judges: list[str] = field(default_factory=list)  # a panel of judges (--judge repeated); overrides the suite's
+    ranking: str | None = None  # baseline | round_robin: which pairs are judged (default: the suite's ranking:)
+    max_judge_calls: int | None = None  # refuse a judging plan above this many judge calls
+    allow_stale: bool = False  # `run:` models: use recorded answers to cases that changed since
+    allow_other_suite: bool = False  # `run:` models: accept a recording made from a suite of another name
+
+    @property
+    def judge_refs(self) -> list[str]:
+        """The judges asked for: the panel, or the one judge (empty: the suite's)."""
+        return list(self.judges) or ([self.judge] if self.judge else [])
 
 
 @dataclass

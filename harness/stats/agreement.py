@@ -1,4 +1,4 @@
-"""Agreement between two raters over categorical labels: raw agreement and Cohen's kappa."""
+"""Agreement between raters over categorical labels: raw agreement, Cohen's kappa (two raters), Fleiss' kappa (several)."""
 
 from __future__ import annotations
 
@@ -37,4 +37,34 @@ def cohens_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
     chance = float(table.sum(axis=1) @ table.sum(axis=0))
     if chance >= 1.0:
         return None
+    return (observed - chance) / (1.0 - chance)
+
+
+def fleiss_kappa(items: Sequence[Sequence[str]]) -> float | None:
+    """Fleiss' kappa for several raters: (mean observed pair agreement - chance) / (1 - chance).
+
+    Each item holds the labels its raters gave; every item needs the same number of raters
+    (at least two). Chance agreement is the sum of squared overall label shares. None when
+    undefined (no items, or every rating is the same label). Written out here because the
+    formula is a few lines of numpy and the library that has it (statsmodels) is a heavy
+    dependency for one function.
+    """
+    if not items:
+        return None
+    raters = len(items[0])
+    if raters < 2:
+        raise ValueError("Fleiss' kappa needs at least two raters per item")
+    if any(len(item) != raters for item in items):
+        raise ValueError("every item needs the same number of raters")
+    labels = sorted({label for item in items for label in item})
+    index = {label: i for i, label in enumerate(labels)}
+    counts = np.zeros((len(items), len(labels)), dtype=np.float64)
+    for row, item in enumerate(items):
+        for label in item:
+            counts[row, index[label]] += 1
+    shares = counts.sum(axis=0) / (len(items) * raters)
+    chance = float(shares @ shares)
+    if chance >= 1.0:
+        return None
+    observed = float(((counts * counts).sum(axis=1) - raters).mean() / (raters * (raters - 1)))
     return (observed - chance) / (1.0 - chance)

@@ -311,6 +311,11 @@ def load_suite(path: str | Path) -> Suite:
         from harness.gates.validate import check_gates, suite_metric_figures
 
         problems.extend(check_gates(spec.gates, doc, suite_path, suite_metric_figures(spec.metrics)))
+    if spec.monitor is not None:
+        from harness.gates.validate import suite_metric_figures
+        from harness.monitor.rules import check_monitor
+
+        problems.extend(check_monitor(spec.monitor, doc, suite_path, suite_metric_figures(spec.metrics)))
     if spec.judge is not None:
         from harness.judging.templates import check_judge_templates  # judging imports suite modules
 

@@ -6,9 +6,19 @@ Every model forbids unknown keys; the loader turns pydantic's errors into
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from harness.metrics.options import check_labels, check_metric_check, check_metric_name, parse_options
 from harness.models.base import GenerationParams
@@ -198,12 +208,74 @@ class MetricConfig(StrictModel):
         return self
 
 
+class LabelJudgeConfig(StrictModel):
+    """A label judge: the judge picks one of `labels` for every answer; `passing` labels pass the case."""
+
+    labels: list[str] = Field(min_length=2, description="The labels the judge chooses from (at least two).")
+    passing: list[str] = Field(min_length=1, description="Labels that count as a pass; each must be one of `labels`.")
+    template: str = Field(default="label", description="Template: the built-in `label` or a YAML path relative to the suite.")
+
+    @field_validator("labels", "passing", mode="before")
+    @classmethod
+    def _no_yaml_booleans(cls, value: Any) -> Any:
+        if isinstance(value, list) and any(isinstance(item, bool) for item in value):
+            raise ValueError("YAML reads yes/no/true/false as booleans: quote labels like these ('yes')")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _distinct_labels(cls, labels: list[str]) -> list[str]:
+        keys = [label.strip().lower() for label in labels]
+        if any(not key for key in keys):
+            raise ValueError("a label cannot be empty")
+        repeated = sorted({label for label, key in zip(labels, keys, strict=True) if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"label(s) {', '.join(repeated)} given twice (labels compare case-insensitively)")
+        return labels
+
+    @field_validator("passing")
+    @classmethod
+    def _passing_among_labels(cls, passing: list[str], info: ValidationInfo) -> list[str]:
+        labels = info.data.get("labels")
+        if labels is None:  # `labels` itself was invalid and is reported
+            return passing
+        known = {label.strip().lower() for label in labels}
+        unknown = [label for label in passing if label.strip().lower() not in known]
+        if unknown:
+            raise ValueError(
+                f"passing label(s) {', '.join(repr(u) for u in unknown)} not among the labels ({', '.join(labels)})"
+            )
+        return passing
+
+    @field_validator("template")
+    @classmethod
+    def _template_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give a template name or path")
+        return value
+
+
 class JudgeConfig(StrictModel):
     """LLM-as-judge settings. Templates are built-in names (pairwise, rubric, rubric_pass_fail,
-    closed_qa) or paths to YAML template files relative to the suite; `false` switches a grading off."""
+    closed_qa, label) or paths to YAML template files relative to the suite; `false` switches a grading off."""
 
     model: str | None = Field(
         default=None, description="Judge model: a spec (gpt-4o, openai:NAME, hf:PATH) or a name from `models`; --judge overrides."
+    )
+    models: list[str] | None = Field(
+        default=None, min_length=1,
+        description="A panel of judges (specs or names from `models`), each judging every item; --judge (repeated) overrides.",
+    )
+    aggregate: Literal["majority", "mean"] = Field(
+        default="majority",
+        description="How a panel's verdicts combine: majority of the judges' item verdicts, or mean of their soft preferences.",
+    )
+    quorum: int | None = Field(
+        default=None, ge=1,
+        description="Valid judge verdicts an item needs, else it is invalid (default: a majority of the panel).",
+    )
+    label: LabelJudgeConfig | None = Field(
+        default=None, description="A label judge: {labels: [...], passing: [...], template: label}."
     )
     pairwise: str | bool = Field(
         default="pairwise", description="Template comparing each candidate with the baseline, in both orders; false: no comparison."
@@ -229,8 +301,35 @@ class JudgeConfig(StrictModel):
             raise ValueError("give a template name or path, or false")
         return value
 
+    @field_validator("models")
+    @classmethod
+    def _distinct_judges(cls, models: list[str] | None) -> list[str] | None:
+        if models is None:
+            return None
+        repeated = sorted({name for name in models if models.count(name) > 1})
+        if repeated:
+            raise ValueError(f"the panel names judge(s) {', '.join(repeated)} twice")
+        return models
+
+    @model_validator(mode="after")
+    def _one_way_to_name_judges(self) -> JudgeConfig:
+        if self.model is not None and self.models is not None:
+            raise ValueError("give `model` (one judge) or `models` (a panel), not both")
+        if self.quorum is not None and self.models is not None and self.quorum > len(self.models):
+            raise ValueError(f"quorum {self.quorum} exceeds the panel's {len(self.models)} judges")
+        return self
+
+    @property
+    def judges(self) -> list[str]:
+        """The judge references the suite names: the panel, or the one judge."""
+        if self.models is not None:
+            return list(self.models)
+        return [self.model] if self.model is not None else []
+
     def template(self, kind: str) -> str | None:
         """The template reference for a grading kind, or None when it is switched off."""
+        if kind == "label":
+            return self.label.template if self.label is not None else None
         value = getattr(self, kind)
         if value is True:
             return kind
@@ -258,6 +357,55 @@ class CostConfig(StrictModel):
     epochs: float = Field(default=1, gt=0, description="Training epochs, with training_tokens.")
 
 
+# `${NAME}`: a value taken from the environment when it is used (webhook URLs carry tokens).
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class MonitorRule(StrictModel):
+    """A rule `harness monitor` checks after every run: a condition that must hold (the gate syntax,
+    with `median(N)` of past runs allowed as the threshold). Written as a string or as a mapping."""
+
+    rule: str = Field(
+        description="What must hold, e.g. `pass_rate >= 90%`, `latency_p95 <= 2.5` or "
+        "`pass_rate >= median(10) - 5%` (no more than 5 points below the median of the last 10 runs)."
+    )
+    name: str | None = Field(default=None, description="Name shown in alerts and the Prometheus `rule` label (default: the rule).")
+    retrain: bool = Field(default=False, description="A retraining trigger: its alerts say so and carry `retrain: true`.")
+
+
+class MonitorConfig(StrictModel):
+    """Drift and threshold rules for `harness monitor`, and where its alerts go."""
+
+    rules: list[MonitorRule] = Field(
+        default_factory=list, description="Rules checked after every run; a failed run always counts as a broken rule."
+    )
+    webhook: str | None = Field(
+        default=None,
+        description="http(s) URL that receives every alert as a JSON POST; `${NAME}` takes it from an environment variable.",
+    )
+    window: int = Field(default=10, ge=1, le=1000, description="Past runs behind `median` when a rule gives no `median(N)`.")
+    webhook_retries: int = Field(default=3, ge=0, le=10, description="Retries of a webhook POST that fails (backoff 1 s, 2 s, 4 s...).")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds to wait for the webhook to answer.")
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rule_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"rule": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or ENV_REFERENCE.fullmatch(value.strip()):
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"webhook: '{value}' is not an http(s) URL (or a ${{NAME}} environment variable)")
+        return value.strip()
+
+
+
 class SuiteFile(StrictModel):
     """A suite file's top level."""
 
@@ -267,6 +415,11 @@ class SuiteFile(StrictModel):
     generation: GenerationParams = Field(default_factory=GenerationParams, description="Default sampling parameters.")
     models: dict[str, ModelConfig] = Field(default_factory=dict, description="Named models under test.")
     baseline: str | None = Field(default=None, description="Model name or spec the candidates are compared with.")
+    ranking: Literal["baseline", "round_robin"] | None = Field(
+        default=None,
+        description="Which pairs the judge compares: each candidate with the baseline (default), or every pair of "
+        "models in both orders (round_robin); --ranking overrides.",
+    )
     defaults: CaseFields = Field(default_factory=CaseFields, description="Fields applied to every case.")
     cases: list[CaseSpec] = Field(default_factory=list, description="Inline cases.")
     sources: list[SourceSpec] = Field(default_factory=list, description="Files expanded into cases.")
@@ -285,6 +438,9 @@ class SuiteFile(StrictModel):
         default_factory=list,
         description="Fine-tuning data the models under test were trained on (a path or a list, relative to the "
         "suite); `harness run` warns when cases appear in it, `harness data contamination` checks against it.",
+    )
+    monitor: MonitorConfig | None = Field(
+        default=None, description="Rules and alerts for `harness monitor` (drift against past runs, thresholds, webhook)."
     )
 
     @field_validator("training_data", mode="before")

@@ -30,6 +30,12 @@ def test_other_kinds() -> None:
     assert (hf.kind, hf.target, hf.adapters) == ("hf", "models/base", ("adapters/a", "adapters/b"))
     pred = parse_spec("predictions:out/preds.jsonl")
     assert (pred.kind, pred.target) == ("predictions", "out/preds.jsonl")
+    run = parse_spec("run:reports/base-2026-11-30#ft-support")
+    assert (run.kind, run.target, run.recorded_model) == ("run", "reports/base-2026-11-30", "ft-support")
+    assert parse_spec("run:reports/x").recorded_model is None
+    # the first `#` separates the directory; the model may hold more (it was itself a run: model)
+    nested = parse_spec("run:reports/rerun-1#run:reports/base-1#openai:base")
+    assert (nested.target, nested.recorded_model) == ("reports/rerun-1", "run:reports/base-1#openai:base")
 
 
 @pytest.mark.parametrize(
@@ -44,6 +50,9 @@ def test_other_kinds() -> None:
         ("hf:", "expected hf:<path-or-id>"),
         ("hf:base+", "expected hf:<path-or-id>"),
         ("predictions:", "names no file"),
+        ("run:", "expected run:<run-dir> or run:<run-dir>#<model>"),
+        ("run:reports/x#", "expected run:<run-dir> or run:<run-dir>#<model>"),
+        ("run:#base", "expected run:<run-dir> or run:<run-dir>#<model>"),
     ],
 )
 def test_bad_specs_are_usage_errors(text: str, message: str) -> None:

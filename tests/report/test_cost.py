@@ -115,3 +115,17 @@ def test_cost_settings_are_validated(tmp_path: Path) -> None:
         f"{path}:2:26: monthly_requests: input should be greater than 0 (got 0)",
         f"{path}:2:41: missing required key 'output'",
     ]
+
+
+def test_a_recorded_baseline_is_priced_as_the_model_it_recorded() -> None:
+    """A `run:` model's tokens are those of the model it recorded: a retiring fine-tune keeps its price."""
+    run = {"models": [{"name": "new", "spec": "gpt-4o"},
+                      {"name": "old", "spec": "run:baselines/ft-final", "recorded": {"spec": TUNED}}],
+           "judge": {"baseline": "old"}, "cost": {}}
+    summary = {"models": {"new": block(10, 1000, 500), "old": block(10, 1000, 500)}}
+    table = load_price_table()
+    tuned = table.resolve(TUNED)
+    assert tuned is not None
+    old = cost_block(run, summary, table)["models"]["old"]
+    assert old["priced_as"] == "gpt-4o-mini (fine-tuned)"
+    assert old["per_request"] == pytest.approx((100 * tuned.input_per_1m + 50 * tuned.output_per_1m) / 1e6)  # type: ignore[operator]

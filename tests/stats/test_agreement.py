@@ -32,3 +32,36 @@ def test_kappa_perfect_and_undefined() -> None:
 def test_mismatched_lengths_are_refused() -> None:
     with pytest.raises(ValueError):
         cohens_kappa(["a"], ["a", "b"])
+
+
+def test_fleiss_kappa_by_hand() -> None:
+    from harness.stats.agreement import fleiss_kappa
+
+    items = [["w", "w", "w"], ["w", "w", "l"], ["l", "l", "t"], ["t", "t", "t"]]
+    # per item agreement: 1, 1/3, 1/3, 1 -> mean 2/3; label shares w 5/12, l 3/12, t 4/12 ->
+    # chance 50/144; kappa = (2/3 - 25/72) / (1 - 25/72) = 23/47
+    assert fleiss_kappa(items) == pytest.approx(23 / 47)
+
+
+def test_fleiss_kappa_reproduces_fleiss_1971() -> None:
+    from harness.stats.agreement import fleiss_kappa
+
+    # The worked example of Fleiss (1971): 10 subjects, 14 raters, 5 categories; kappa = 0.210.
+    table = [
+        [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+    ]
+    items = [[str(category) for category, count in enumerate(row) for _ in range(count)] for row in table]
+    assert fleiss_kappa(items) == pytest.approx(0.210, abs=5e-4)
+
+
+def test_fleiss_kappa_edges() -> None:
+    from harness.stats.agreement import fleiss_kappa
+
+    assert fleiss_kappa([]) is None
+    assert fleiss_kappa([["a", "a"], ["a", "a"]]) is None
+    assert fleiss_kappa([["a", "b"], ["b", "a"]]) == pytest.approx(-1.0)  # two raters always disagree
+    with pytest.raises(ValueError):
+        fleiss_kappa([["a", "b"], ["a"]])
+    with pytest.raises(ValueError):
+        fleiss_kappa([["a"]])

@@ -138,7 +138,7 @@
     names.forEach(function (name) {
       var p = c.pairwise[name];
       var line = el("div");
-      line.appendChild(el("strong", null, "judge: " + name + " vs " + p.baseline + " "));
+      line.appendChild(el("strong", null, "judge: " + (p.candidate || name) + " vs " + p.baseline + " "));
       line.appendChild(chip(p.outcome, p.outcome));
       if (p.inconsistent) line.appendChild(el("span", "muted", " (the two orders disagreed)"));
       if (p.identical) line.appendChild(el("span", "muted", " (identical answers, no judge call)"));
@@ -147,7 +147,7 @@
       (p.orders || []).forEach(function (o) {
         var d = el("details");
         var verdict = o.invalid ? "invalid: " + o.invalid : (o.winner || "?") + (o.verdict ? " (" + o.verdict + ")" : "");
-        d.appendChild(el("summary", null, "order " + o.order + ": A=" + o.answer_a + ", B=" + o.answer_b + " → " + verdict));
+        d.appendChild(el("summary", null, (o.judge ? o.judge + ", " : "") + "order " + o.order + ": A=" + o.answer_a + ", B=" + o.answer_b + " → " + verdict));
         d.appendChild(el("pre", "text", o.reply || ""));
         box.appendChild(d);
       });

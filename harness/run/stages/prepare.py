@@ -16,8 +16,10 @@ from rich.console import Console
 from harness import __version__
 from harness.errors import UsageError, file_problem
 from harness.gates.validate import gates_for_run
+from harness.judging.budget import JudgingBudget, check_limit, plan_budget, print_budget
+from harness.judging.plan import JudgePlan
 from harness.metrics.stage import ScoringStage
-from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.backlog import import_backlogs
@@ -48,12 +50,16 @@ class PrepareStage:
         cases = select_cases(loaded.cases, options.filters, options.limit)
         if not cases:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
-        models, judge_plan = plan_models(loaded, cases, options.models, options.baseline, options.judge)
+        models, judge_plan = plan_models(
+            loaded, cases, options.models, options.baseline, options.judge_refs or None, options.ranking
+        )
+        judge_budget = _judging_budget(loaded, cases, models, judge_plan, options)
         _warn_contamination(loaded, cases, console)
         if options.max_request_time is not None and options.max_request_time <= 0:
             raise UsageError("--max-request-time must be above 0 seconds")
         settings = AdapterSettings(
             concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
+            suite_name=loaded.name, allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
             max_request_time=options.max_request_time,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
@@ -61,7 +67,9 @@ class PrepareStage:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
         adapters = build_adapters(models, settings)
-        judge_adapter = build_adapters([judge_plan.judge], settings)[judge_plan.judge.name] if judge_plan else None
+        judge_adapters = build_adapters(judge_plan.judges, settings) if judge_plan else {}
+        if judge_budget is not None:
+            print_budget(judge_budget, console)
 
         work = build_work(cases, models, options.repeat)
         try:
@@ -105,14 +113,15 @@ class PrepareStage:
                 "max_request_time": options.max_request_time,
                 "baseline": options.baseline,
                 "judge": options.judge,
+                "judges": options.judges,
+                "ranking": options.ranking,
+                "max_judge_calls": options.max_judge_calls,
+                "allow_stale": options.allow_stale,
+                "allow_other_suite": options.allow_other_suite,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
-            "judge": (
-                {**judge_plan.describe(), "fingerprint": judge_adapter.fingerprint}
-                if judge_plan is not None and judge_adapter is not None
-                else None
-            ),
+            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget),
             "environment": environment(),
             "timings": clock.timings,
         }
@@ -123,7 +132,7 @@ class PrepareStage:
             raise UsageError(file_problem(exc, exc.filename or run_dir, "write")) from None
         return RunContext(
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
-            judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapter=judge_adapter, work=work,
+            judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapters=judge_adapters, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
         )
 
@@ -156,8 +165,33 @@ def _check_history(output_dir: Path) -> None:
         db.execute("ROLLBACK")
 
 
+def _judging_budget(
+    suite: Suite, cases: list[Case], models: list[ResolvedModel], plan: JudgePlan | None, options: RunOptions
+) -> JudgingBudget | None:
+    """The judge calls the plan takes; a plan above --max-judge-calls stops here, before anything is sent."""
+    if plan is None:  # nothing is judged: --max-judge-calls has nothing to limit
+        return None
+    prices = dict(suite.spec.cost.prices) if suite.spec is not None and suite.spec.cost is not None else {}
+    budget = plan_budget(plan, cases, models, options.repeat, prices, options.max_judge_calls)
+    check_limit(budget)
+    return budget
+
+
+def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    entry = plan.describe()
+    entry["fingerprint"] = adapters[plan.judge.name].fingerprint
+    if plan.panel:
+        for judge in entry["panel"]["judges"]:
+            judge["fingerprint"] = adapters[judge["name"]].fingerprint
+    if budget is not None:
+        entry["plan"] = budget.describe()
+    return entry
+
+
 def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
@@ -166,6 +200,10 @@ def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
         "fingerprint": adapter.fingerprint,
         "generation": model.generation.request_dict(),
     }
+    if isinstance(adapter, RecordedSource):  # `run:` models: the recording they read
+        entry["recorded"] = adapter.describe()
+        entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
+    return entry
 
 
 def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
