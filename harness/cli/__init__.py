@@ -84,6 +84,9 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
+_on_sigterm.raises_terminated = True  # type: ignore[attr-defined]  # event loops cancel instead (harness.run.interrupt)
+
+
 def _handle_sigterm() -> Any:
     """Turn SIGTERM into `Terminated` so a cancelled CI job stops like Ctrl-C: files flushed,
     run.json marked, reports written. Returns the handler it replaced."""
@@ -92,14 +95,16 @@ def _handle_sigterm() -> Any:
     return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
-INTERRUPTED = "interrupted (Ctrl-C): nothing more is sent; answers received so far are saved and a rerun resumes from them"
-TERMINATED = "terminated (SIGTERM): nothing more is sent; answers received so far are saved and a rerun resumes from them"
+INTERRUPTED = "interrupted (Ctrl-C)"
+TERMINATED = "terminated (SIGTERM)"
+KEPT = ": nothing more is sent; answers received so far are saved and a rerun resumes from them"
 
 
-def _stopped(exc: BaseException, run_dir: Any = None) -> int:
+def _stopped(exc: BaseException) -> int:
+    """The documented line (and exit code) of a run or command stopped by Ctrl-C or SIGTERM."""
     terminated = isinstance(exc, Terminated)
-    click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
-    run_dir = run_dir or getattr(exc, "run_dir", None)
+    run_dir = getattr(exc, "run_dir", None)
+    click.echo((TERMINATED if terminated else INTERRUPTED) + (KEPT if run_dir is not None else ""), err=True)
     if run_dir is not None:
         click.echo(f"Partial results: {run_dir}", err=True)
     return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED

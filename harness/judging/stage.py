@@ -24,6 +24,7 @@ from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
 from harness.run.budget import ErrorBudget
+from harness.run.interrupt import run_async
 from harness.run.progress import show_progress
 from harness.run.runner import ModelCounters, gather_or_cancel
 from harness.suite.case import Case
@@ -137,7 +138,7 @@ def run_judging(
             for adapter in by_name.values():
                 await adapter.aclose()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def close_unused(adapters: dict[str, ModelAdapter] | ModelAdapter) -> None:

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.run.context import RunContext
+from harness.run.interrupt import run_async
 from harness.run.plan import WorkItem
 from harness.run.progress import show_progress
 from harness.run.runner import ModelCounters, RunState, run_requests
@@ -81,7 +82,7 @@ class GenerateStage:
         for item, hit in hits:
             sink.put(item, hit)
         try:
-            asyncio.run(self._generate(ctx, pending, state, sink))
+            run_async(self._generate(ctx, pending, state, sink))
         finally:
             try:
                 sink.close()
