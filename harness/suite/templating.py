@@ -13,9 +13,9 @@ over large ranges or `{% include %}` of an arbitrary path all get through it. On
   against the render's size limit (`MAX_RENDERED_CHARS`, or twice the size of the variables
   when they are larger);
 - `range` is limited to `MAX_RANGE` numbers, and a whole render to `MAX_STEPS` steps (loop
-  iterations, filter and function calls, attribute lookups; every `for` loop's sequence is wrapped in a counter
-  when the text is compiled, since the sandbox has no hook inside loops) and `MAX_SECONDS` of
-  wall time; recursive loops are refused;
+  iterations, filter and function calls, attribute lookups; every `for` loop's sequence is
+  wrapped in a counter when the text is compiled, since the sandbox has no hook inside loops)
+  and `MAX_SECONDS` of wall time; recursive loops are refused;
 - whatever still fails inside the template engine (recursion, a wrong type, a missing
   variable) becomes a `TemplateProblem`, which the loader reports as a located suite error.
 """
@@ -39,7 +39,7 @@ from jinja2.visitor import NodeTransformer
 
 MAX_RENDERED_CHARS = 1_000_000  # characters a render may produce (more when its variables are bigger)
 MAX_RANGE = 100_000  # numbers in one `range(...)`
-MAX_STEPS = 250_000  # loop iterations plus filter and function calls in one render
+MAX_STEPS = 250_000  # loop iterations, filter and function calls, attribute lookups in one render
 MAX_SECONDS = 1.0  # wall time of one render
 _MAX_POWER_BITS = 4096  # `a ** b` results are kept below this many bits
 _CHECK_CLOCK_EVERY = 256  # steps between two looks at the clock
