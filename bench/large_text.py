@@ -5,9 +5,11 @@ in `harness data check`, and each reference metric at its text-size limit.
     .venv/bin/python bench/large_text.py --mb 10 --parts data,run
 
 Every measurement runs in a fresh process whose peak resident memory is read from the kernel
-(ru_maxrss of the child, via os.wait4); the interpreter and libraries alone are ~60-100 MB of
+(ru_maxrss of the child, via os.wait4); the interpreter and libraries alone are ~50-100 MB of
 it. Texts are random words from a 5,000-word vocabulary (deterministic), written to a temporary
-folder that is deleted afterwards. Nothing here is a test: it prints figures.
+folder that is deleted afterwards, by a child process too: a child's ru_maxrss starts from its
+parent's size at fork, so the parent never holds a large text. Nothing here is a test: it
+prints figures.
 """
 
 from __future__ import annotations
@@ -49,8 +51,19 @@ def measure(args: list[str], env: dict[str, str] | None = None) -> tuple[int, fl
     return process.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
-def bench_data(folder: Path, mb: float) -> None:
-    path = folder / "one-long-line.jsonl"
+def make(kind: str, folder: Path, mb: float) -> None:
+    """Write the files of one part (run in a child process by `bench_data` / `bench_run`)."""
+    if kind == "data":
+        write_data(folder / "one-long-line.jsonl", mb)
+    else:
+        write_run(folder, mb)
+
+
+def _make(kind: str, folder: Path, mb: float) -> None:
+    subprocess.run([sys.executable, __file__, "--make", kind, str(folder), "--mb", str(mb)], check=True)
+
+
+def write_data(path: Path, mb: float) -> None:
     with path.open("wb") as handle:
         for i in range(10):
             handle.write(orjson.dumps({"messages": [{"role": "user", "content": f"Question number {i} about a product?"},
@@ -58,11 +71,16 @@ def bench_data(folder: Path, mb: float) -> None:
         long = {"messages": [{"role": "user", "content": "Summarize the manual."},
                              {"role": "assistant", "content": words_text(int(mb * 1e6), 1)}]}
         handle.write(orjson.dumps(long) + b"\n")
+
+
+def bench_data(folder: Path, mb: float) -> None:
+    path = folder / "one-long-line.jsonl"
+    _make("data", folder, mb)
     code, seconds, peak = measure([sys.executable, "-m", "harness", "data", "check", str(path), "-q", "--tokenizer", "approx"])
     print(f"data check, one {mb:g} MB line + 10 examples: exit {code}, {seconds:.1f} s, peak RSS {peak:.0f} MB")
 
 
-def bench_run(folder: Path, mb: float) -> None:
+def write_run(folder: Path, mb: float) -> None:
     reference = words_text(int(mb * 1e6), 2)
     (folder / "cases.jsonl").write_bytes(
         orjson.dumps({"id": "huge", "input": "Summarize the manual.", "reference": reference}) + b"\n"
@@ -72,8 +90,12 @@ def bench_run(folder: Path, mb: float) -> None:
         orjson.dumps({"id": "huge", "output": words_text(2000, 3)}) + b"\n"
         + b"".join(orjson.dumps({"id": f"q{i}", "output": f"the answer {i}"}) + b"\n" for i in range(20))
     )
+    (folder / "suite.yaml").write_text("name: large\nmodels: {saved: 'predictions:preds.jsonl'}\nsources:\n  - path: cases.jsonl\n")
+
+
+def bench_run(folder: Path, mb: float) -> None:
+    _make("run", folder, mb)
     suite = folder / "suite.yaml"
-    suite.write_text("name: large\nmodels: {saved: 'predictions:preds.jsonl'}\nsources:\n  - path: cases.jsonl\n")
     env = {**os.environ, "HARNESS_CACHE_DIR": str(folder / "cache")}
     code, seconds, peak = measure(
         [sys.executable, "-m", "harness", "run", str(suite), "-o", str(folder / "reports"), "-q"], env
@@ -115,7 +137,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=50.0, help="size of the huge text (default 50)")
     parser.add_argument("--parts", default="data,run,limits", help="comma-separated: data, run, limits")
+    parser.add_argument("--make", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make:
+        make(args.make[0], Path(args.make[1]), args.mb)
+        return
     parts = set(args.parts.split(","))
     with tempfile.TemporaryDirectory(prefix="harness-large-") as tmp:
         folder = Path(tmp)
