@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh local
+echo "quickstart: running suites/quickstart.yaml (two local models, about a minute on a laptop CPU)" >&2
 HF_HUB_OFFLINE=1 .venv/bin/harness run suites/quickstart.yaml "$@"

@@ -17,6 +17,7 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 set +e
+echo "tests: running pytest" >&2
 .venv/bin/python -m pytest "$@"
 status=$?
 set -e

@@ -146,3 +146,20 @@ def test_an_unexpected_error_is_exit_3_with_or_without_debug(
     err = capsys.readouterr().err
     assert err.splitlines()[-1].startswith("internal error: ZeroDivisionError: boom")
     assert ("Traceback" in err) is debug
+
+
+@pytest.mark.parametrize(("words", "cword", "expected"), [
+    ("harness vi", "1", {"plain,view"}),
+    ("harness in", "1", {"plain,init"}),
+    ("harness history --ht", "2", {"plain,--html"}),
+])
+def test_shell_completion_answers_and_exits_0(words: str, cword: str, expected: set[str]) -> None:
+    """The protocol docs/cli.md documents: `eval "$(_HARNESS_COMPLETE=bash_source harness)"`."""
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": cword, "_HARNESS_COMPLETE": "bash_complete"}
+    script = str(Path(sys.executable).parent / "harness")  # the console script the shell calls
+    result = subprocess.run([script], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == expected
+    source = subprocess.run([script], capture_output=True, text=True, check=False,
+                            env={**os.environ, "_HARNESS_COMPLETE": "bash_source"})
+    assert source.returncode == 0 and "complete -o nosort -F _harness_completion harness" in source.stdout

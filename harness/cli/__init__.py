@@ -9,6 +9,7 @@ Each command lives in its own module and imports heavy modules inside its functi
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sqlite3
 import sys
@@ -33,9 +34,11 @@ from harness.errors import (
 
 # module:attribute of each command (a click.Command or click.Group)
 COMMANDS = [
+    "harness.cli.init:init",
     "harness.cli.run:run",
     "harness.cli.validate:validate",
     "harness.cli.report:report",
+    "harness.cli.view:view",
     "harness.cli.gate:gate",
     "harness.cli.diff:diff",
     "harness.cli.history:history",
@@ -46,6 +49,7 @@ COMMANDS = [
 ]
 
 _debug = False
+COMPLETE_VAR = "_HARNESS_COMPLETE"
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
@@ -67,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     global _debug
     args = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get(COMPLETE_VAR):  # shell completion (click's protocol, docs/cli.md): exits 0 itself
+        cli.main(args=args, prog_name="harness", complete_var=COMPLETE_VAR)
     _debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     previous = _handle_sigterm()

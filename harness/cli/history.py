@@ -34,8 +34,12 @@ def _suite_name(value: str) -> str:
 @click.option("-m", "--model", "models", multiple=True, metavar="NAME", help="Only these models (repeatable).")
 @click.option("--prometheus", is_flag=True,
               help="Print the latest figures of SUITE in the Prometheus exposition format (what `harness monitor` exports).")
+@click.option("--html", "html", is_flag=True,
+              help="Write the history page (trend charts, runs linked to their reports) instead of the tables.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Where --html writes the page (default DIR/history-SUITE.html).")
 def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, ...], models: tuple[str, ...],
-            prometheus: bool) -> int:
+            prometheus: bool, html: bool, output: Path | None) -> int:
     """List runs of SUITE (a name or a suite file) with their figures, and each figure's trend.
 
     Runs are indexed in DIR/history.sqlite when they finish; run directories found under DIR that
@@ -53,6 +57,8 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
         raise UsageError(f"no run history: '{directory}' does not exist (give the runs' folder with --dir)")
     index_directory(directory)
     out = Console() if Console().is_terminal else Console(width=180)
+    if html and suite is None:
+        raise UsageError("--html draws one suite's history: give SUITE (`harness history` lists them)")
     if suite is None:
         if prometheus:
             raise UsageError("--prometheus needs a SUITE (a name or a suite file)")
@@ -72,6 +78,13 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
     if not runs:
         known = ", ".join(n for n, _ in suites(directory)) or "none"
         raise UsageError(f"no runs of suite '{name}' under {directory} (suites: {known})")
+    if html:
+        from harness.report.history_html import write_history_html
+        from harness.run.store import slug
+
+        page = write_history_html(name, runs, output or directory / f"history-{slug(name)}.html", figures, models)
+        click.echo(str(page))
+        return 0
 
     available: list[str] = []
     for run in runs:

@@ -145,8 +145,11 @@ def _outcome(gate: Gate, figure: Figure, model: str | None, reading: Reading | N
         )
 
     if reading is None:
-        return row(None, False, "no pairwise comparison in this run (give --baseline and a judge)"
-                   if figure.per_candidate else "no models in this run")
+        if figure.per_candidate and figure.section == "pairwise":
+            return row(None, False, "no pairwise comparison in this run (give --baseline and a judge)")
+        if figure.per_candidate:
+            return row(None, False, "no baseline in this run to compare with (give --baseline)")
+        return row(None, False, "no models in this run")
     if reading.point is None:
         return row(None, False, reading.missing or "no value")
     if figure.judged:

@@ -48,6 +48,7 @@ class Figure:
     read: Reader
     judged: bool = False  # LLM-judge figure: minimum valid judgments, conservative default bound
     per_candidate: bool = False  # defined for candidates vs the baseline only
+    section: str = "pairwise"  # the summary.json block keyed by candidate, for per-candidate figures
     higher_is_better: bool = True
     headline: bool = True  # shown in history and summary.md
 
@@ -165,6 +166,15 @@ def _cost(key: str) -> Reader:
     return read
 
 
+def _regressions(ctx: RunFigures, model: str, tag: str | None) -> Reading:
+    if tag is not None:
+        return _absent("regressions are not broken down by tag")
+    entry = (ctx.summary.get("comparison") or {}).get(model)
+    if entry is None:
+        return _absent(f"'{model}' is not compared with a baseline in this run")
+    return Reading(float(entry["regressions"]), valid=int(entry.get("paired") or 0), versus=entry.get("baseline"))
+
+
 def metric_reader(name: str) -> Reader:
     def read(ctx: RunFigures, model: str, tag: str | None) -> Reading:
         block = _model_block(ctx, model, tag)
@@ -198,6 +208,8 @@ FIGURES: dict[str, Figure] = {
                _judged("rubric", "mean", "rubric grades"), judged=True),
         Figure("closed_qa", "share of answers the judge found consistent with the reference", "fraction",
                _judged("closed_qa", "mean", "closed-QA grades"), judged=True),
+        Figure("regressions", "cases the baseline passes and the candidate fails or errs (checks, no judge needed)",
+               "score", _regressions, per_candidate=True, higher_is_better=False, section="comparison"),
         Figure("rank", "rank in the Bradley–Terry ranking (1 = best; bound: the worst rank the bootstrap allows)",
                "score", _ranked("rank"), judged=True, higher_is_better=False, headline=False),
         Figure("bt_win_rate", "Bradley–Terry predicted win rate vs the baseline (the ranking's anchor)", "fraction",
@@ -232,7 +244,7 @@ class RunFigures:
     @property
     def baseline(self) -> str | None:
         judge = self.run.get("judge") or {}
-        baseline = judge.get("baseline") or (self.run.get("options") or {}).get("baseline")
+        baseline = self.run.get("baseline") or judge.get("baseline") or (self.run.get("options") or {}).get("baseline")
         if baseline is None:
             for entry in (self.summary.get("pairwise") or {}).values():
                 return str(entry.get("baseline"))
@@ -259,7 +271,7 @@ class RunFigures:
 
     def default_models(self, figure: Figure) -> list[str]:
         if figure.per_candidate:
-            return list(self.summary.get("pairwise") or {})
+            return list(self.summary.get(figure.section) or {})
         return self.candidates
 
     def read(self, figure: Figure, model: str, tag: str | None = None) -> Reading:

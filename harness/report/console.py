@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from harness.report import leaderboard, panel_labels
 
@@ -23,13 +25,16 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
     table.add_column("model", overflow="fold")
     for column in ("results", "passed", "failed", "errors", "pass rate", "p50", "p95", "tokens in/out", "cached"):
         table.add_column(column, justify="right")
+    comparison = summary.get("comparison") or {}
+    baseline = next((str(entry.get("baseline")) for entry in comparison.values()), None)
     for name, block in summary.get("models", {}).items():
+        role = "baseline" if name == baseline else ("candidate" if name in comparison else None)
         errors = str(block["errors"])
         if block["errors"]:
             kinds = ", ".join(f"{k} {v}" for k, v in block.get("errors_by_kind", {}).items())
             errors = f"[red]{errors}[/] ({kinds})"
         table.add_row(
-            name,
+            f"{escape(name)} [dim]({role})[/]" if role else name,
             str(block["results"]),
             str(block["passed"]),
             str(block["failed"]),
@@ -46,6 +51,20 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
     leaderboard.print_ranking(summary, console)
     panel_labels.print_panel(summary, console)
     panel_labels.print_labels(summary, console)
+    print_comparison(summary, console)
+
+
+def print_comparison(summary: dict[str, Any], console: Console) -> None:
+    """One line per candidate: its regressions (named) and improvements against the baseline."""
+    for candidate, entry in (summary.get("comparison") or {}).items():
+        regressed = [str(change["case_id"]) for change in entry.get("regressed") or []]
+        count, improved = len(regressed), int(entry.get("improvements") or 0)
+        named = f" ({', '.join(regressed[:5])}{', ...' if count > 5 else ''})" if regressed else ""
+        text = Text(f"{candidate} vs baseline {entry.get('baseline')}: ")
+        text.append(f"{count} regression{'s' if count != 1 else ''}{named}", style="red" if count else "green")
+        text.append(f", {improved} improvement{'s' if improved != 1 else ''}, {entry.get('both_pass', 0)} pass on both, "
+                    f"{entry.get('both_fail', 0)} fail on both")
+        console.print(text, soft_wrap=True)
 
 
 # sacrebleu's scores are on a 0-100 scale; the others on 0-1.

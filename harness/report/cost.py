@@ -11,9 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.gates.figures import RunFigures
 from harness.pricing import PriceTable, load_price_table
 
 PER_TOKENS = 1_000_000
+# Models that run on this machine (or replay saved answers): no price list applies, so no
+# "no price" note either; a suite gives their compute cost as token prices in `cost.prices`.
+LOCAL_KINDS = ("hf", "predictions", "run")
+LOCAL_MISSING = "runs locally: no price (give its compute cost as cost.prices in the suite)"
+
+
+def is_local(entry: dict[str, Any]) -> bool:
+    kind = entry.get("kind") or str(entry.get("spec") or "").partition(":")[0]
+    return kind in LOCAL_KINDS
 
 
 def _mean_tokens(block: dict[str, Any]) -> tuple[float, float] | None:
@@ -92,10 +102,14 @@ def cost_block(run: dict[str, Any], summary: dict[str, Any], table: PriceTable |
         if tokens is None:
             models[name] = {"missing": "no token counts (saved predictions carry none)"}
             continue
-        rates = _rates(name, entries.get(name) or {"spec": name}, settings, table)
+        entry = entries.get(name) or {"spec": name}
+        rates = _rates(name, entry, settings, table)
         if isinstance(rates, str):
-            models[name] = {"missing": rates, "mean_prompt_tokens": tokens[0], "mean_completion_tokens": tokens[1]}
-            notes.append(rates)
+            local = is_local(entry)
+            models[name] = {"missing": LOCAL_MISSING if local else rates, "local": local,
+                            "mean_prompt_tokens": tokens[0], "mean_completion_tokens": tokens[1]}
+            if not local:
+                notes.append(rates)
             continue
         input_rate, output_rate, priced_as = rates
         per_request = (tokens[0] * input_rate + tokens[1] * output_rate) / PER_TOKENS
@@ -111,8 +125,7 @@ def cost_block(run: dict[str, Any], summary: dict[str, Any], table: PriceTable |
             "per_1k_requests": per_request * 1000,
             "monthly": per_request * monthly if monthly else None,
         }
-    judge = run.get("judge") or {}
-    baseline = judge.get("baseline") or (run.get("options") or {}).get("baseline")
+    baseline = RunFigures(summary, run).baseline
     result: dict[str, Any] = {"currency": currency, "price_table_as_of": table.as_of, "monthly_requests": monthly,
                               "models": models, "break_even": None, "notes": notes}
     if baseline in models:

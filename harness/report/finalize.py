@@ -42,12 +42,16 @@ def run_gates(data: RunData, extra: list[str] | None = None) -> list[GateOutcome
 
 
 def add_derived_figures(data: RunData, monthly_requests: int | None = None) -> None:
-    """Blocks of summary.json derived from the others at report time: cost (gates follow)."""
+    """Blocks of summary.json derived from the others at report time: the candidates' comparison
+    with the baseline, cost (gates follow)."""
+    from harness.report.comparison import comparison_block
     from harness.report.cost import cost_block
 
     if monthly_requests is not None:
         data.run["cost"] = {**(data.run.get("cost") or {}), "monthly_requests": monthly_requests}
     summary = data.summary if data.summary is not None else {}
+    figures = RunFigures(summary, data.run)
+    summary["comparison"] = comparison_block(data.results, figures.baseline, figures.model_names)
     summary["cost"] = cost_block(data.run, summary)
     data.summary = summary
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ class HistoryRun:
     gates_total: int
     gates_failed: int
     figures: dict[tuple[str, str], float]  # (model, figure) -> value
+    bounds: dict[tuple[str, str], tuple[float | None, float | None]] = field(default_factory=dict)  # lower, upper
 
 
 @contextlib.contextmanager
@@ -162,12 +163,16 @@ def load_history(directory: Path, suite: str | None = None, limit: int | None = 
             query += f" LIMIT {int(limit)}"
         rows = list(db.execute(query, params))
         figures: dict[str, dict[tuple[str, str], float]] = {row[0]: {} for row in rows}
-        for run_id, model, figure, value in db.execute("SELECT run_id, model, figure, value FROM figures"):
+        bounds: dict[str, dict[tuple[str, str], tuple[float | None, float | None]]] = {row[0]: {} for row in rows}
+        for run_id, model, figure, value, lower, upper in db.execute(
+            "SELECT run_id, model, figure, value, lower, upper FROM figures"
+        ):
             if run_id in figures:
                 figures[run_id][(model, figure)] = value
+                bounds[run_id][(model, figure)] = (lower, upper)
     return [
         HistoryRun(row[0], row[1], row[2], row[3], row[4], row[5], list(orjson.loads(row[6])), row[7], row[8], row[9],
-                   figures[row[0]])
+                   figures[row[0]], bounds[row[0]])
         for row in reversed(rows)
     ]
 

@@ -1,4 +1,5 @@
-"""summary.md: gates, headline figures and the worst regressions, sized for a GitHub step summary or PR comment."""
+"""summary.md, sized for a GitHub step summary or PR comment: the verdict, the candidates' regressions
+against the baseline first, improvements, gates, headline figures."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def headline_lines(view: RunView) -> list[str]:
     header = ["model", *[name.replace("_", " ") for name in names]]
     rows = []
     for model in view.models:
-        label = model + (" (baseline)" if model == view.baseline else "")
+        label = model + (f" ({view.role(model)})" if view.role(model) else "")
         figures = per_model[model]
         values = []
         for name in names:
@@ -74,28 +75,75 @@ def headline_lines(view: RunView) -> list[str]:
     return ["### Headline figures", "", *_table(header, rows), ""]
 
 
-def worst_lines(view: RunView) -> list[str]:
-    rows = view.sorted_rows()
-    if view.baseline is not None and len(view.models) > 1:
-        regressions = [row for row in rows if view.status_of(row) == "regression"]
-        if not regressions:
-            return ["### Worst regressions", "", f"No case regressed against the baseline {code(view.baseline)}.", ""]
-        table = []
-        for row in regressions[:MAX_ROWS]:
-            for model in view.candidates:
-                answer = row.answers.get(model)
-                if answer is None:
-                    continue
-                lost = (row.pairwise.get(model) or {}).get("outcome") == "loss"
-                if answer.get("passed") is False or lost:
-                    table.append([cell(row.case_id), cell(", ".join(row.tags)), cell(model),
-                                  _verdict(row.answers.get(view.baseline)), _verdict(answer), cell(_why(row, model))])
-        more = len(regressions) - MAX_ROWS
-        lines = ["### Worst regressions", "", *_table(["case", "tags", "model", "baseline", "candidate", "why"], table)]
-        if more > 0:
-            lines.append(f"\n…and {more} more regressed cases in report.html.")
-        return [*lines, ""]
-    failing = [row for row in rows if view.status_of(row) in ("error", "fail")]
+def _changed_rows(view: RunView, status: str) -> list[list[str]]:
+    """Table rows of the cases with this status, one per candidate that changed."""
+    base = view.baseline or ""
+    rows = []
+    for row in view.sorted_rows():
+        if view.status_of(row) != status:
+            continue
+        for model in view.candidates:
+            answer = row.answers.get(model)
+            if answer is None or model == base:
+                continue
+            outcome = (row.pairwise.get(model) or {}).get("outcome")
+            passed, base_passed = _verdict(answer) == "pass", _verdict(row.answers.get(base)) == "pass"
+            if status == "regression" and (outcome == "loss" or (base_passed and not passed)):
+                rows.append([cell(row.case_id), cell(", ".join(row.tags)), cell(model), _verdict(row.answers.get(base)),
+                             _verdict(answer), cell(_why(row, model))])
+            elif status == "improved" and (outcome == "win" or (passed and not base_passed)):
+                change = _metric_change(row, base, model)
+                rows.append([cell(row.case_id), cell(", ".join(row.tags)), cell(model), _verdict(row.answers.get(base)),
+                             _verdict(answer), change])
+    return rows
+
+
+def _metric_change(row: CaseRow, base: str, model: str) -> str:
+    before = (row.answers.get(base) or {}).get("metrics") or {}
+    after = (row.answers.get(model) or {}).get("metrics") or {}
+    shown = [f"{name} {after[name] - before[name]:+.2f}" for name in after
+             if isinstance(after.get(name), (int, float)) and isinstance(before.get(name), (int, float))]
+    return cell(", ".join(shown[:3]) or "-")
+
+
+def regression_lines(view: RunView) -> list[str]:
+    """The candidates' regressions against the baseline: always the first table of summary.md."""
+    if view.baseline is None or len(view.models) < 2 or view.role(view.baseline) is None:
+        return []
+    rows = _changed_rows(view, "regression")
+    judged = " (or the judge preferred the baseline)" if view.summary.get("pairwise") else ""
+    if not rows:
+        return ["### Regressions", "", f"None: no case that the baseline {code(view.baseline)} passes fails on a candidate.", ""]
+    cases = len({row[0] for row in rows})
+    lines = ["### Regressions", "",
+             f"{cases} case{'s' if cases != 1 else ''} that the baseline {code(view.baseline)} passes and a candidate "
+             f"does not{judged}, largest metric loss first:", "",
+             *_table(["case", "tags", "model", "baseline", "candidate", "why"], rows[:MAX_ROWS])]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"\n…and {len(rows) - MAX_ROWS} more in report.html.")
+    return [*lines, ""]
+
+
+def improvement_lines(view: RunView) -> list[str]:
+    if view.baseline is None or view.role(view.baseline) is None:
+        return []
+    rows = _changed_rows(view, "improved")
+    if not rows:
+        return []
+    cases = len({row[0] for row in rows})
+    lines = ["### Improvements", "", f"{cases} case{'s' if cases != 1 else ''} that a candidate passes and the baseline "
+             f"{code(view.baseline)} does not:", "",
+             *_table(["case", "tags", "model", "baseline", "candidate", "metric change"], rows[:MAX_ROWS])]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"\n…and {len(rows) - MAX_ROWS} more in report.html.")
+    return [*lines, ""]
+
+
+def failing_lines(view: RunView) -> list[str]:
+    """Without a baseline there is nothing to regress against: the failing cases instead."""
+    if view.baseline is not None and view.role(view.baseline) is not None and len(view.models) > 1:
+        return []
+    failing = [row for row in view.sorted_rows() if view.status_of(row) in ("error", "fail")]
     if not failing:
         return ["### Failing cases", "", "Every case passed.", ""]
     table = [
@@ -121,31 +169,54 @@ def gate_lines(view: RunView) -> list[str]:
     return ["### Gates", "", *_table(["result", "gate", "figure", "bound used", "value", "threshold", "note"], rows), ""]
 
 
+def break_even_lines(view: RunView) -> list[str]:
+    cost = (view.summary.get("cost") or {}).get("break_even")
+    return [f"Fine-tune break-even: {cell(cost.get('text'))}", ""] if cost else []
+
+
+def ranking_lines(view: RunView) -> list[str]:
+    return leaderboard.markdown_lines(view.summary, cell)
+
+
+def panel_lines(view: RunView) -> list[str]:
+    return panel_labels.markdown_lines(view.summary, cell)
+
+
+# The parts of summary.md after its title, in order: the regressions always first.
+PARTS = [regression_lines, improvement_lines, gate_lines, headline_lines, ranking_lines, panel_lines, failing_lines,
+         break_even_lines]
+
+
+def _title(view: RunView) -> str:
+    verdict = view.verdict
+    if verdict.decision == "none":
+        return "no gates"
+    mark = "✅" if verdict.decision == "ship" else "❌"
+    subject = [m for m in view.candidates if m != view.baseline] if view.role(view.baseline or "") else []
+    title = verdict.title
+    if subject and title.endswith(", ".join(subject)):  # the models in code style
+        title = title[: -len(", ".join(subject))] + ", ".join(code(m) for m in subject)
+    return f"{mark} {title}: {cell(verdict.detail, 300)}"
+
+
 def render_markdown(view: RunView) -> str:
-    passed = view.gates_passed
-    if passed is None:
-        status = "no gates"
-    elif passed:
-        status = f"✅ all {len(view.gates)} gate checks passed"
-    else:
-        failed = sum(1 for g in view.gates if not g.passed)
-        status = f"❌ {failed} of {len(view.gates)} gate checks failed"
-    models = ", ".join(code(m) + (" (baseline)" if m == view.baseline else "") for m in view.models)
+    models = ", ".join(code(m) + (f" ({view.role(m)})" if view.role(m) else "") for m in view.models)
     judge = view.judge
     facts = [f"run {code(view.run_id)}", f"{len(view.rows)} cases", f"models {models}"]
     if judge:
         facts.append(f"judge {code(judge.get('model'))}")
     if view.run.get("status") not in (None, "complete"):
         facts.append(f"status **{cell(view.run.get('status'))}**")
-    lines = [f"## harness: {cell(view.suite_name)} — {status}", "", " · ".join(facts), ""]
-    lines += gate_lines(view)
-    lines += headline_lines(view)
-    lines += leaderboard.markdown_lines(view.summary, cell)
-    lines += panel_labels.markdown_lines(view.summary, cell)
-    lines += worst_lines(view)
-    cost = (view.summary.get("cost") or {}).get("break_even")
-    if cost:
-        lines += [f"Fine-tune break-even: {cell(cost.get('text'))}", ""]
+    lines = [f"## harness: {cell(view.suite_name)} — {_title(view)}", "", " · ".join(facts), ""]
+    for candidate, entry in view.comparison.items():
+        regressions, improvements = int(entry.get("regressions") or 0), int(entry.get("improvements") or 0)
+        p = entry.get("mcnemar_p")
+        test = f" (exact McNemar p = {p:.3g})" if p is not None and (regressions or improvements) else ""
+        lines += [f"{code(candidate)} against {code(entry.get('baseline'))}: **{regressions} regression"
+                  f"{'s' if regressions != 1 else ''}**, {improvements} improvement{'s' if improvements != 1 else ''}, "
+                  f"{entry.get('both_pass', 0)} pass on both, {entry.get('both_fail', 0)} fail on both{test}.", ""]
+    for part in PARTS:
+        lines += part(view)
     lines.append("Full report with every answer side by side: report.html in the run directory.")
     return "\n".join(lines) + "\n"
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from harness.gates.evaluate import GateOutcome
 from harness.gates.figures import FIGURES, RunFigures
 from harness.run.store import RunData
 
-STATUS_ORDER = {"error": 0, "regression": 1, "fail": 2, "improved": 3, "pass": 4}
+# Case order in every report: what the candidate broke, what it fixed, then the rest.
+STATUS_ORDER = {"regression": 0, "improved": 1, "error": 2, "fail": 3, "pass": 4}
+Decision = Literal["ship", "dont_ship", "none"]
 
 
 @dataclass
@@ -33,25 +35,42 @@ class CaseRow:
     battles: list[dict[str, Any]] = field(default_factory=list)  # round-robin lines between two candidates
 
     def status(self, baseline: str | None, candidates: Sequence[str]) -> str:
-        """error > regression > fail > improved > pass.
+        """regression > improved > error > fail > pass.
 
-        With a baseline: regression = a candidate fails where the baseline passes, or the judge
-        prefers the baseline; fail = a candidate fails; improved = the candidates pass and the
-        baseline does not. Without one, every model counts alike.
+        With a baseline, from the candidates' side: regression = a candidate fails (or errs) where
+        the baseline passes, or the judge prefers the baseline in both orders; improved = a
+        candidate passes where the baseline does not, or the judge prefers the candidate, and
+        nothing regressed; fail = every model fails. Without one, every model counts alike.
         """
         answers = self.answers.values()
+        if baseline is None or baseline not in self.answers:
+            if any(a.get("error") for a in answers):
+                return "error"
+            return "fail" if any(a.get("passed") is False for a in answers) else "pass"
+        base_passed = _passed(self.answers[baseline])
+        mine = {name: self.answers[name] for name in candidates if name in self.answers and name != baseline}
+        outcomes = {name: (self.pairwise.get(name) or {}).get("outcome") for name in mine}
+        if any(outcomes[name] == "loss" or (base_passed and not _passed(a)) for name, a in mine.items()):
+            return "regression"
+        if any(outcomes[name] == "win" or (not base_passed and _passed(a)) for name, a in mine.items()):
+            return "improved"
         if any(a.get("error") for a in answers):
             return "error"
-        if baseline is None or baseline not in self.answers:
-            return "fail" if any(a.get("passed") is False for a in answers) else "pass"
-        base_passed = bool(self.answers[baseline].get("passed"))
-        mine = [self.answers[name] for name in candidates if name in self.answers and name != baseline]
-        lost = any((self.pairwise.get(name) or {}).get("outcome") == "loss" for name in candidates)
-        if lost or (base_passed and any(a.get("passed") is False for a in mine)):
-            return "regression"
-        if any(a.get("passed") is False for a in mine):
-            return "fail"
-        return "pass" if base_passed else "improved"
+        return "pass" if base_passed else "fail"
+
+
+def _passed(answer: dict[str, Any]) -> bool:
+    return not answer.get("error") and bool(answer.get("passed"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The report's headline: may the candidate ship, by the run's gates."""
+
+    decision: Decision
+    title: str  # "Ship tuned", "Don't ship tuned", "No gates"
+    detail: str  # what decided it
+    failed: list[str]  # gate texts that failed
 
 
 @dataclass
@@ -90,6 +109,24 @@ class RunView:
     def candidates(self) -> list[str]:
         return self.figures.candidates
 
+    def role(self, model: str) -> str | None:
+        """"baseline" or "candidate" when the run compares against a baseline; None otherwise."""
+        if self.baseline is None or self.baseline not in self.models:
+            return None
+        return "baseline" if model == self.baseline else "candidate"
+
+    @property
+    def colours(self) -> dict[str, str]:
+        from harness.report.charts import model_colours
+
+        return model_colours(self.models, self.baseline)
+
+    @property
+    def comparison(self) -> dict[str, Any]:
+        """summary.json's `comparison`: candidate -> counts and ordered flips against the baseline."""
+        comparison: dict[str, Any] = self.summary.get("comparison") or {}
+        return comparison
+
     @property
     def judge(self) -> dict[str, Any] | None:
         judge: dict[str, Any] | None = self.run.get("judge")
@@ -99,12 +136,44 @@ class RunView:
     def gates_passed(self) -> bool | None:
         return None if not self.gates else all(g.passed for g in self.gates)
 
+    @property
+    def verdict(self) -> Verdict:
+        """Ship / don't ship the candidates (or the gated models), from the gates and the run's status."""
+        if self.baseline is not None and self.baseline in self.models:
+            subject = [m for m in self.candidates if m != self.baseline]
+        else:
+            subject = list(dict.fromkeys(g.model for g in self.gates if g.model))
+        who = f" {', '.join(subject)}" if subject else ""
+        failed = [g.gate for g in self.gates if not g.passed]
+        status = self.run.get("status")
+        if status not in (None, "complete"):
+            error = self.run.get("error")
+            detail = f"the run is {status}" + (f": {error}" if error else "") + "; its figures are incomplete"
+            return Verdict("dont_ship", f"Don't ship{who}", detail, failed)
+        if not self.gates:
+            return Verdict("none", "No gates", "add `gates:` to the suite or --gate to decide ship or don't ship", [])
+        if failed:
+            shown = "; ".join(failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")
+            return Verdict("dont_ship", f"Don't ship{who}", f"{len(failed)} of {len(self.gates)} gates failed: {shown}",
+                           failed)
+        count = len(self.gates)
+        return Verdict("ship", f"Ship{who}", f"all {count} gate{'s' if count != 1 else ''} passed", [])
+
     def status_of(self, row: CaseRow) -> str:
         return row.status(self.baseline, self.candidates)
 
     def sorted_rows(self) -> list[CaseRow]:
-        """Failures first (errors, regressions, fails), then passes; the suite's order within each."""
-        return sorted(self.rows, key=lambda row: STATUS_ORDER[self.status_of(row)])
+        """Regressions, improvements, errors, failures, passes; within regressions the largest
+        metric loss first (improvements: gain), as summary.json's comparison orders them; else suite order."""
+        rank: dict[tuple[str, int], int] = {}
+        for entry in self.comparison.values():
+            for listed in (entry.get("regressed") or [], entry.get("improved") or []):
+                for index, change in enumerate(listed):
+                    key = (str(change["case_id"]), int(change.get("repeat") or 0))
+                    rank[key] = min(rank.get(key, index), index)
+        unranked = len(self.rows)
+        return sorted(self.rows, key=lambda row: (STATUS_ORDER[self.status_of(row)],
+                                                  rank.get((row.case_id, row.repeat), unranked)))
 
     def headline(self, model: str) -> dict[str, Any]:
         """Headline figures of one model: figure name -> (value, kind)."""
@@ -112,7 +181,7 @@ class RunView:
         for name, figure in FIGURES.items():
             if not figure.headline:
                 continue
-            if figure.per_candidate and model not in (self.summary.get("pairwise") or {}):
+            if figure.per_candidate and model not in (self.summary.get(figure.section) or {}):
                 continue
             reading = self.figures.read(figure, model)
             if reading.point is not None:

@@ -24,6 +24,34 @@ def _suite_name(ref: str | None, suite: Suite) -> str | None:
     return suite_model_name(ref, suite.models) if ref is not None else None
 
 
+def baseline_name(suite: Suite, baseline_ref: str | None) -> str | None:
+    """The run's baseline model name (--baseline, else the suite's `baseline:`), or None.
+
+    run.json records it whether or not a judge compares, so reports order the candidates'
+    regressions from checks and metrics alone."""
+    ref = baseline_ref or suite.baseline
+    if ref is None:
+        return None
+    return resolve_model(ref, suite.models, suite.generation, suite.directory).name
+
+
+def check_judged_gates(gate_texts: Sequence[str], judge: JudgePlan | None) -> None:
+    """A gate on a judged figure (win rate, rubric, closed-QA) in a run without a judge could only
+    fail: say so before anything is sent."""
+    if judge is not None:
+        return
+    from harness.gates.evaluate import parse_gates
+    from harness.gates.figures import FIGURES
+
+    for gate in parse_gates(list(gate_texts), origin="gate"):
+        figure = FIGURES.get(gate.figure)
+        if figure is not None and figure.judged:
+            raise UsageError(
+                f"gate '{gate.text}' needs an LLM judge, and this run has none: pass --judge SPEC "
+                "or set `judge: {model: ...}` in the suite"
+            )
+
+
 def _judge_refs(judge_refs: str | Sequence[str] | None, config: JudgeConfig) -> list[str]:
     """--judge (repeatable) or the suite's judge / panel; a judge named twice is refused."""
     if isinstance(judge_refs, str):
@@ -103,16 +131,16 @@ def plan_models(
         pairwise_on = True
     else:
         pairwise_on = baseline is not None and has_pairwise
-        if pairwise_on and not candidates:
-            raise UsageError(f"nothing to compare with the baseline '{baseline}': add a candidate with --model SPEC")
     if not refs_of_judges:
-        if pairwise_on:
-            what = "a round robin" if design == "round_robin" else f"comparing with the baseline '{baseline}'"
+        if design == "round_robin":
             raise UsageError(
-                f"{what} needs a judge: pass --judge SPEC or set `judge: {{model: ...}}` "
-                "in the suite (or `judge: {pairwise: false}` to only generate the baseline)"
+                "a round robin needs a judge: pass --judge SPEC or set `judge: {model: ...}` in the suite"
             )
+        # No judge: the candidates are still compared with the baseline, by checks and metrics
+        # (summary.json's `comparison`); a judged gate is refused by check_judged_gates.
         return models, None
+    if design == "baseline" and pairwise_on and not candidates:
+        raise UsageError(f"nothing to compare with the baseline '{baseline}': add a candidate with --model SPEC")
 
     wanted = {
         "pairwise": pairwise_on,

@@ -126,3 +126,16 @@ def test_unknown_figures_and_models_are_usage_errors() -> None:
         parse_gates(["pass_rate >"])
     with pytest.raises(UsageError, match="win_rate is a fraction"):
         parse_gates(["win_rate >= 70"])
+
+
+def test_regressions_gate_counts_the_baseline_comparison() -> None:
+    ctx = figures(comparison={"tuned": {"baseline": "base", "candidate": "tuned", "paired": 10, "regressions": 2}})
+    [row] = evaluate("regressions <= 0", ctx=ctx)  # every compared candidate; needs no judge
+    assert (row.model, row.value, row.passed) == ("tuned", 2.0, False)
+    assert row.figure == "regressions (tuned vs base)"
+    [row] = evaluate("regressions[tuned] <= 2", ctx=ctx)
+    assert row.passed
+    [row] = evaluate("regressions[tuned] <= 0", ctx=figures())
+    assert not row.passed and row.note == "'tuned' is not compared with a baseline in this run"
+    [row] = evaluate("regressions <= 0", ctx=figures())
+    assert not row.passed and row.note == "no baseline in this run to compare with (give --baseline)"

@@ -39,14 +39,34 @@ def test_run_with_baseline_and_judge(tmp_path: Path, scripted: Scripted, capsys:
     assert len((directory / "judgments.jsonl").read_text().splitlines()) == 6
 
 
-def test_baseline_without_judge_exits_2_before_sending_anything(
+def test_a_judged_gate_without_a_judge_exits_2_before_sending_anything(
     tmp_path: Path, scripted: Scripted, fake_openai: FakeOpenAIServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = harness("run", str(write_suite(tmp_path)), "--model", "openai:cand", "--baseline", "openai:base", "-q")
+    code = harness("run", str(write_suite(tmp_path)), "--model", "openai:cand", "--baseline", "openai:base",
+                   "--gate", "win_rate >= 0.5", "-q", "-o", str(tmp_path / "reports"))
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: comparing with the baseline 'openai:base' needs a judge")
+    assert err == ["error: gate 'win_rate >= 0.5' needs an LLM judge, and this run has none: pass --judge SPEC "
+                   "or set `judge: {model: ...}` in the suite"]
     assert fake_openai.request_count == 0
+
+
+def test_a_baseline_without_a_judge_is_compared_by_checks(
+    tmp_path: Path, scripted: Scripted, fake_openai: FakeOpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = harness("run", str(write_suite(tmp_path)), "--model", "openai:cand", "--baseline", "openai:base",
+                   "-q", "-o", str(tmp_path / "reports"))
+    assert code == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["note: no judge, so the candidates are compared with the baseline 'openai:base' by checks and "
+                   "metrics only; pass --judge SPEC for a pairwise win rate"]
+    directory = run_dir(tmp_path)
+    run = orjson.loads((directory / "run.json").read_bytes())
+    assert run["baseline"] == "openai:base" and run["judge"] is None
+    comparison = orjson.loads((directory / "summary.json").read_bytes())["comparison"]
+    assert list(comparison) == ["openai:cand"] and comparison["openai:cand"]["baseline"] == "openai:base"
+    assert not (directory / "judgments.jsonl").exists()
+    assert fake_openai.request_count == 12  # 6 cases x 2 models, no judge call
 
 
 def test_a_judge_that_fails_every_request_exits_3(tmp_path: Path, scripted: Scripted, capsys: pytest.CaptureFixture[str]) -> None:

@@ -83,6 +83,20 @@ def test_unpriced_models_and_predictions_say_why() -> None:
     assert not rows[0].passed and "no price" in rows[0].note
 
 
+def test_local_models_make_no_price_noise_and_take_a_suite_compute_cost() -> None:
+    run = {"models": [{"name": "tuned", "spec": "hf:models/base+models/lora", "kind": "hf"},
+                      {"name": "base", "spec": "hf:models/base", "kind": "hf"}], "baseline": "base"}
+    summary = {"models": {"tuned": block(4, 400, 100), "base": block(4, 400, 200)}}
+    cost = cost_block(run, summary)
+    assert cost["notes"] == []  # on main this was one "no price for 'hf:...'" note per model
+    assert cost["models"]["tuned"]["local"] and "runs locally" in cost["models"]["tuned"]["missing"]
+    # the suite's prices, as the compute cost of running them: the break-even against the baseline follows
+    priced = cost_block(run | {"cost": {"prices": {"tuned": {"input": 0.1, "output": 0.2},
+                                                   "base": {"input": 0.1, "output": 0.2}}}}, summary)
+    assert priced["models"]["tuned"]["per_request"] == pytest.approx((100 * 0.1 + 25 * 0.2) / 1e6)
+    assert priced["notes"] == [] and priced["break_even"]["baseline"] == "base"
+
+
 def test_cost_in_a_run_gates_and_reports(tmp_path: Path, fake_openai: FakeOpenAIServer,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     fake_openai.responder = World()

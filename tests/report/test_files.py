@@ -71,7 +71,12 @@ def test_junit_errors_and_characters_xml_cannot_carry(judged_run: Path) -> None:
 def test_summary_markdown(judged_run: Path) -> None:
     text = (judged_run / "summary.md").read_text()
     lines = text.splitlines()
-    assert lines[0] == "## harness: demo — ❌ 1 of 2 gate checks failed"
+    assert lines[0] == "## harness: demo — ❌ Don't ship `tuned`: 1 of 2 gates failed: win_rate &gt;= 0.7"
+    # base passes the even cases, tuned all but case 6: McNemar b=1, c=6, p = 2 * (1 + 7) / 2**7
+    assert ("`tuned` against `base`: **1 regression**, 6 improvements, 5 pass on both, 0 fail on both "
+            "(exact McNemar p = 0.125).") in text
+    # the candidate's regressions come first, before the gates and the figures
+    assert [line for line in lines if line.startswith("### ")][:3] == ["### Regressions", "### Improvements", "### Gates"]
     assert "| ❌ fail | `win_rate >= 0.7` | win_rate (tuned vs base) | 95% lower bound | 54.2% | &gt;= 70.0% |" in text
     assert "| ✅ pass | `pass_rate[tuned] >= 0.9` | pass_rate (tuned) | point estimate | 91.7% |" in text
     assert "| model | pass rate | error rate | latency p95 | win rate | rubric |" in text

@@ -15,12 +15,10 @@ from harness.api import RunOptions, run_suite
 from harness.report.finalize import finalize_run
 from harness.testing import FakeOpenAIServer
 from harness.testing.synthetic_run import write_synthetic_run
+from tests.report.browser import ARTIFACTS, Page, browser
 from tests.report.conftest import XSS, World, suite_text
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+__all__ = ["browser"]  # the module's one Chromium (a fixture imported from tests.report.browser)
 
 pytestmark = pytest.mark.slow
 
@@ -43,48 +41,6 @@ def large_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir / "report.html"
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True, args=ARGS,
-            viewport={"width": 1300, "height": 900})
-        yield context
-        context.close()
-
-
-class Page:
-    """A page opened offline: every request that is not file:// is aborted and recorded."""
-
-    def __init__(self, context: Any, path: Path) -> None:
-        self.page = context.new_page()
-        self.problems: list[str] = []
-        self.blocked: list[str] = []
-        self.page.on("console", lambda m: m.type in ("error", "warning") and self.problems.append(f"{m.type}: {m.text}"))
-        self.page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
-        self.page.route("**/*", self._route)
-        self.page.goto(path.as_uri())
-        self.page.locator("#cases article.case").first.wait_for()
-
-    def _route(self, route: Any) -> None:
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def cards(self) -> list[str]:
-        return [str(x) for x in self.page.locator("#cases article.case").evaluate_all(
-            "nodes => nodes.map(n => n.getAttribute('data-case'))")]
-
-    def settle(self) -> None:
-        self.page.wait_for_timeout(200)  # the search box waits 120 ms before filtering
-
-
 @pytest.fixture
 def judged(judged_report: Path, browser: Any) -> Iterator[Page]:  # the run needs asyncio: before the browser
     page = Page(browser, judged_report)
@@ -94,7 +50,9 @@ def judged(judged_report: Path, browser: Any) -> Iterator[Page]:  # the run need
 
 def test_renders_offline_without_console_errors(judged: Page) -> None:
     page = judged.page
-    assert page.locator("#verdict").inner_text().startswith("✗ Gates failed")
+    verdict = page.locator("#verdict").inner_text()
+    assert verdict.startswith("✗ Don't ship tuned\n1 of 2 gates failed: win_rate >= 0.8")
+    assert "1 regression" in verdict and "15 improvements" in verdict and "judge win rate 73.3%" in verdict
     assert page.locator("#gates tbody tr").count() == 2
     assert page.locator("#model-cards .card").count() == 3  # two models and the win-rate card
     assert len(judged.cards()) == 25 and page.locator("#page").inner_text() == "page 1 of 2"
@@ -160,7 +118,40 @@ def test_five_thousand_cases_page_and_filter(large_report: Path, browser: Any) -
     view.settle()
     page.select_option("#status", "pass")
     statuses = page.locator("#cases article.case .head .chip").first.inner_text()
-    assert statuses == "pass" and page.locator("#page").inner_text() == "page 1 of " + str(
+    assert statuses == "both pass" and page.locator("#page").inner_text() == "page 1 of " + str(
         -(-int(page.locator("#count").inner_text().split()[0]) // 25))
     assert view.problems == [] and view.blocked == []
     page.close()
+
+
+def test_charts_render_with_their_marks(judged: Page) -> None:
+    page = judged.page
+    charts = page.locator("#charts svg.chart")
+    assert charts.count() >= 7
+    for box in charts.evaluate_all("nodes => nodes.map(n => n.getBoundingClientRect().toJSON())"):
+        assert box["width"] > 150 and box["height"] > 40, box  # laid out, not collapsed
+    assert page.locator("#fig-pass_rate circle").count() == 2  # one dot per model
+    assert page.locator("#fig-rubric circle").count() == 2
+    assert page.locator("#pass-by-tag rect").count() == 3 * 2  # tags x models
+    assert page.locator("#win-tuned circle").count() == 1 + 3  # all cases, then each tag
+    assert page.locator("#dist-rubric rect").count() >= 2 and page.locator("#dist-latency rect").count() >= 2
+    # tooltips carry the figures: tuned passes 29 of 30
+    assert "tuned: 96.7%" in (page.locator("#fig-pass_rate circle title").first.text_content() or "")
+    page.locator("#charts").screenshot(path=str(ARTIFACTS / "report-charts.png"))
+    assert judged.problems == [] and judged.blocked == []
+
+
+def test_verdict_regressions_and_improvements_lead_the_page(judged: Page) -> None:
+    page = judged.page
+    order = page.evaluate("() => [...document.querySelectorAll('main > section')].map(s => s.id)")
+    assert order[:4] == ["verdict", "regressions", "improvements", "gates-section"]
+    first = page.locator("article.case").first
+    assert first.get_attribute("data-case") == "case-0006"  # the page's first case card is the regression
+    assert first.locator(".diff ins").count() > 0  # its word diff is open
+    heads = first.locator(".answer .mhead").all_inner_texts()
+    assert heads[0].startswith("base\nbaseline") and heads[1].startswith("tuned\ncandidate")
+    assert page.locator("#improvement-list details").count() == 15
+    fold = page.locator("#improvement-list details").first
+    fold.locator("summary").click()
+    assert fold.locator("article.case .answer").count() == 2
+    assert judged.problems == []

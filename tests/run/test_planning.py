@@ -9,7 +9,7 @@ import pytest
 from harness.errors import UsageError
 from harness.judging.plan import JudgePlan
 from harness.models.resolve import ResolvedModel
-from harness.run.planning import plan_models
+from harness.run.planning import baseline_name, check_judged_gates, plan_models
 from harness.suite.loader import load_suite
 
 
@@ -51,9 +51,23 @@ def test_suite_baseline_and_judge_names(tmp_path: Path) -> None:
     assert (params.temperature, params.max_tokens) == (0, 99)  # greedy whatever the model's settings
 
 
-def test_baseline_without_a_judge_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="needs a judge: pass --judge SPEC"):
-        plan(tmp_path, BASE, ["openai:cand"], "openai:base")
+def test_baseline_without_a_judge_is_compared_by_checks_and_metrics(tmp_path: Path) -> None:
+    models, judging = plan(tmp_path, BASE, ["openai:cand"], "openai:base")
+    assert judging is None and [m.name for m in models] == ["openai:cand", "openai:base"]
+    suite = load_suite(suite_at(tmp_path, BASE + "models:\n  base: openai:b\nbaseline: base\n"))
+    assert baseline_name(suite, None) == "base"
+    assert baseline_name(suite, "openai:b") == "base"  # a spec a suite model has means that model
+    assert baseline_name(suite, "openai:other") == "openai:other"
+    assert baseline_name(load_suite(suite_at(tmp_path, BASE)), None) is None
+
+
+@pytest.mark.parametrize("gate", ["win_rate >= 0.6", "win_rate[cand].lower >= 0.5", "rubric >= 7", "closed_qa >= 0.8"])
+def test_a_judged_gate_without_a_judge_is_refused(tmp_path: Path, gate: str) -> None:
+    with pytest.raises(UsageError, match=r"gate '.*' needs an LLM judge, and this run has none: pass --judge SPEC"):
+        check_judged_gates(["pass_rate >= 0.5", gate], None)
+    _, judging = plan(tmp_path, BASE, ["openai:cand"], "openai:base", "openai:judge")
+    check_judged_gates(["pass_rate >= 0.5", gate], judging)  # with a judge: fine
+    check_judged_gates(["pass_rate >= 0.5", "rougeL[cand].lower >= 0.4"], None)  # unjudged figures: fine
 
 
 def test_baseline_without_a_judge_is_fine_when_pairwise_is_off(tmp_path: Path) -> None:

@@ -41,15 +41,18 @@
 
   function fmt(v) { return typeof v === "number" ? (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3)) : String(v); }
 
-  // Word-level diff: longest common subsequence over words and the whitespace between them.
-  function tokens(s) { return (s || "").match(/\s+|[^\s]+/g) || []; }
+  // Word-level diff: longest common subsequence over words, each carrying the whitespace after
+  // it, so what is struck out and what is inserted stay apart ("No problem! 1. Go", never "No1.").
+  function words(s) { return (s || "").match(/\S+\s*/g) || []; }
+  function bare(token) { return token.replace(/\s+$/, ""); }
   function wordDiff(a, b) {
-    var x = tokens(a), y = tokens(b), n = x.length, m = y.length;
+    var x = words(a), y = words(b), n = x.length, m = y.length;
     if ((n + 1) * (m + 1) > MAX_DIFF_CELLS) return null;
+    var cx = x.map(bare), cy = y.map(bare);
     var w = m + 1, t = new Int32Array((n + 1) * w);
     for (var i = n - 1; i >= 0; i--) {
       for (var j = m - 1; j >= 0; j--) {
-        t[i * w + j] = x[i] === y[j] ? t[(i + 1) * w + j + 1] + 1 : Math.max(t[(i + 1) * w + j], t[i * w + j + 1]);
+        t[i * w + j] = cx[i] === cy[j] ? t[(i + 1) * w + j + 1] + 1 : Math.max(t[(i + 1) * w + j], t[i * w + j + 1]);
       }
     }
     var out = [], p = 0, q = 0;
@@ -57,13 +60,23 @@
       if (out.length && out[out.length - 1][0] === kind) out[out.length - 1][1] += s; else out.push([kind, s]);
     }
     while (p < n && q < m) {
-      if (x[p] === y[q]) { push("=", x[p]); p++; q++; }
+      if (cx[p] === cy[q]) { push("=", y[q]); p++; q++; }
       else if (t[(p + 1) * w + q] >= t[p * w + q + 1]) { push("-", x[p]); p++; }
       else { push("+", y[q]); q++; }
     }
     while (p < n) push("-", x[p++]);
     while (q < m) push("+", y[q++]);
     return out;
+  }
+
+  function renderDiff(parts, pre) {
+    parts.forEach(function (part, i) {
+      if (part[0] === "=") { pre.appendChild(document.createTextNode(part[1])); return; }
+      var body = bare(part[1]), tail = part[1].slice(body.length);
+      if (!tail && i < parts.length - 1) tail = " ";
+      pre.appendChild(el(part[0] === "+" ? "ins" : "del", null, body));
+      if (tail) pre.appendChild(document.createTextNode(tail));
+    });
   }
 
   function diffBlock(c) {
@@ -73,10 +86,8 @@
     if (!a || !b) { box.appendChild(el("div", "muted", "one of the two models has no answer here")); return box; }
     var parts = wordDiff(a.output || "", b.output || "");
     var pre = el("pre", "text");
-    if (parts === null) { pre.textContent = "answers too long to diff here"; }
-    else parts.forEach(function (part) {
-      pre.appendChild(part[0] === "=" ? document.createTextNode(part[1]) : el(part[0] === "+" ? "ins" : "del", null, part[1]));
-    });
+    if (parts === null) pre.textContent = "answers too long to diff here";
+    else renderDiff(parts, pre);
     box.appendChild(pre);
     return box;
   }
@@ -99,7 +110,7 @@
     var head = el("div", "mhead");
     var st = answerStatus(a);
     head.appendChild(el("span", null, m));
-    if (m === DATA.baseline) head.appendChild(chip("role", "baseline"));
+    if (DATA.roles[m]) head.appendChild(chip("role " + DATA.roles[m], DATA.roles[m]));
     head.appendChild(chip(st[0], st[1]));
     if (a && typeof a.latency_s === "number") head.appendChild(el("span", "muted", a.latency_s.toFixed(2) + "s"));
     box.appendChild(head);
@@ -155,11 +166,16 @@
     return box;
   }
 
-  function caseCard(c) {
+  // With a baseline the status speaks of the comparison: "both fail" rather than a bare "fail".
+  var together = models.length === 2 ? "both " : "all ";
+  var LABELS = DATA.baseline ? { fail: together + "fail", pass: together + "pass" } : {};
+  function statusLabel(status) { return LABELS[status] || status; }
+
+  function caseCard(c, openDiff) {
     var card = el("article", "case st-" + c.status);
     card.setAttribute("data-case", c.id);
     var head = el("div", "head");
-    head.appendChild(chip(c.status, c.status));
+    head.appendChild(chip(c.status, statusLabel(c.status)));
     head.appendChild(el("span", "id", c.repeat ? c.id + " #" + c.repeat : c.id));
     c.tags.forEach(function (t) { head.appendChild(chip("tag", t)); });
     head.appendChild(el("span", "spacer"));
@@ -190,7 +206,50 @@
       if (diffHolder.firstChild) { diffHolder.replaceChildren(); return; }
       diffHolder.appendChild(diffBlock(c));
     });
+    if (openDiff && models.length > 1 && state.a && state.b) diffHolder.appendChild(diffBlock(c));
     return card;
+  }
+
+  // The sections under the verdict: the regressions in full (with their word diff open), the
+  // improvements folded. Both also stay in the case list below, which "show all" filters.
+  var TOP_REGRESSIONS = 10, TOP_IMPROVEMENTS = 50;
+  function showAll(status) {
+    byId("status").value = status;
+    state.status = status; state.page = 0; render();
+    byId("all-cases").scrollIntoView();
+  }
+  function moreButton(box, count, shown, status, noun) {
+    if (count <= shown) return;
+    var more = el("button", "more", "show all " + count + " " + noun + " in the case list");
+    more.type = "button";
+    more.addEventListener("click", function () { showAll(status); });
+    box.appendChild(more);
+  }
+  function renderChanges() {
+    var regressionBox = byId("regression-cards"), improvementBox = byId("improvement-list");
+    if (regressionBox) {
+      var regressed = DATA.cases.filter(function (c) { return c.status === "regression"; });
+      regressed.slice(0, TOP_REGRESSIONS).forEach(function (c) { regressionBox.appendChild(caseCard(c, true)); });
+      moreButton(regressionBox, regressed.length, TOP_REGRESSIONS, "regression", "regressions");
+    }
+    if (improvementBox) {
+      var improved = DATA.cases.filter(function (c) { return c.status === "improved"; });
+      improved.slice(0, TOP_IMPROVEMENTS).forEach(function (c) {
+        var fold = el("details", "case-fold");
+        fold.setAttribute("data-case", c.id);
+        var line = el("summary");
+        line.appendChild(chip("improved", "improved"));
+        line.appendChild(el("span", "id", c.repeat ? c.id + " #" + c.repeat : c.id));
+        c.tags.forEach(function (t) { line.appendChild(chip("tag", t)); });
+        line.appendChild(el("span", "muted snippet", c.input.length > 90 ? c.input.slice(0, 89) + "…" : c.input));
+        fold.appendChild(line);
+        fold.addEventListener("toggle", function () {
+          if (fold.open && fold.children.length === 1) fold.appendChild(caseCard(c, true));
+        });
+        improvementBox.appendChild(fold);
+      });
+      moreButton(improvementBox, improved.length, TOP_IMPROVEMENTS, "improved", "improvements");
+    }
   }
 
   function render() {
@@ -234,5 +293,6 @@
   byId("diff-b").addEventListener("change", function (e) { state.b = e.target.value; render(); });
   byId("prev").addEventListener("click", function () { state.page--; render(); window.scrollTo(0, byId("filters").offsetTop); });
   byId("next").addEventListener("click", function () { state.page++; render(); window.scrollTo(0, byId("filters").offsetTop); });
+  renderChanges();
   render();
 })();

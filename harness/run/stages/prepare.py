@@ -28,7 +28,7 @@ from harness.run.context import PhaseClock, RunContext
 from harness.run.environment import environment
 from harness.run.options import RunOptions
 from harness.run.plan import WorkItem, build_work, select_cases
-from harness.run.planning import plan_models
+from harness.run.planning import baseline_name, check_judged_gates, plan_models
 from harness.run.runner import ErrorBudget
 from harness.run.store import RUN_FILE, create_run_dir, reserve_space, utc_now, write_json
 from harness.suite.case import Case
@@ -53,6 +53,7 @@ class PrepareStage:
         models, judge_plan = plan_models(
             loaded, cases, options.models, options.baseline, options.judge_refs or None, options.ranking
         )
+        baseline = baseline_name(loaded, options.baseline)
         judge_budget = _judging_budget(loaded, cases, models, judge_plan, options)
         _warn_contamination(loaded, cases, console)
         if options.max_request_time is not None and options.max_request_time <= 0:
@@ -65,6 +66,8 @@ class PrepareStage:
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in gate_warnings:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        check_judged_gates(gate_texts, judge_plan)
+        _note_unjudged_baseline(loaded, baseline, models, judge_plan, console)
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
         adapters = build_adapters(models, settings)
         judge_adapters = build_adapters(judge_plan.judges, settings) if judge_plan else {}
@@ -101,6 +104,7 @@ class PrepareStage:
                 "cases": len(cases),
             },
             "models": [_model_entry(m, adapters[m.name]) for m in models],
+            "baseline": baseline,
             "options": {
                 "concurrency": options.concurrency,
                 "limit": options.limit,
@@ -223,6 +227,18 @@ def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> No
         warning = run_warning(suite.path, declared, cases, suite.name)
         if warning:
             console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _note_unjudged_baseline(suite: Suite, baseline: str | None, models: list[ResolvedModel],
+                            judge_plan: JudgePlan | None, console: Console) -> None:
+    """One `note:` line when a baseline is compared without a judge (unless pairwise is switched off)."""
+    if baseline is None or judge_plan is not None or len(models) < 2:
+        return
+    if suite.judge is not None and suite.judge.template("pairwise") is None:
+        return
+    console.print(f"note: no judge, so the candidates are compared with the baseline '{baseline}' by checks and "
+                  "metrics only; pass --judge SPEC for a pairwise win rate", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _cost_settings(suite: Suite, options: RunOptions) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.api import RunOptions, run_suite
+from harness.api import RunOptions, RunOutcome, run_suite
 from harness.cli import main
 from tests.models.hf.conftest import TinyModels
 
@@ -114,9 +114,9 @@ def test_suite_models_resolve_paths_against_the_suite_folder(tiny: TinyModels, t
     assert all(r["error"] is None for r in outcome.records)
 
 
-def test_quickstart_fine_tune_beats_its_base(tmp_path: Path) -> None:
+def test_quickstart_fine_tune_beats_its_base(quickstart_run: RunOutcome) -> None:
     """The shipped demo: the LoRA adapter learned TechCorp's numbered steps, its base did not."""
-    outcome = run_suite(ROOT / "suites" / "quickstart.yaml", RunOptions(output_dir=tmp_path, progress=False))
+    outcome = quickstart_run
     models = outcome.summary["models"]
     assert models["base"]["errors"] == models["tuned"]["errors"] == 0
     assert models["tuned"]["pass_rate"] >= 0.8
@@ -126,3 +126,18 @@ def test_quickstart_fine_tune_beats_its_base(tmp_path: Path) -> None:
     base = [r["output"] for r in steps if r["model"] == "base"]
     assert sum(o.startswith("1. ") for o in tuned) >= 10
     assert not any(o.startswith("1. ") for o in base)
+
+
+def test_quickstart_summary_names_the_regression_first(quickstart_run: RunOutcome) -> None:
+    """summary.md, the PR comment, leads with the fine-tune's one regression: the greeting."""
+    comparison = quickstart_run.summary["comparison"]["tuned"]
+    assert comparison["baseline"] == "base" and comparison["regressions"] == 1
+    assert [c["case_id"] for c in comparison["regressed"]] == ["greeting"]
+    assert comparison["improvements"] >= 10
+    lines = (quickstart_run.run_dir / "summary.md").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "## harness: quickstart — ✅ Ship `tuned`: all 2 gates passed"
+    sections = [line for line in lines if line.startswith("### ")]
+    assert sections[0] == "### Regressions"
+    first_row = lines[lines.index("### Regressions") + 6]  # after the sentence and the table head
+    assert first_row.startswith("| greeting | smalltalk | tuned | pass | fail | missing required pattern 'hello'")
+    assert "no price for" not in (quickstart_run.run_dir / "report.html").read_text(encoding="utf-8")
