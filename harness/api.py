@@ -12,14 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from harness.judging.caller import JudgeTransport
 from harness.metrics.stage import skipped_warnings
 from harness.models.base import ModelAdapter, RecordedSource
 from harness.report.csv_report import flat_row
+from harness.run.cache import default_cache_dir
 from harness.run.context import RunContext
 from harness.run.options import RunOptions, RunOutcome
 from harness.run.pipeline import Stage, run_pipeline
 from harness.run.rejudge import RejudgeOptions, prepare_rejudge
 from harness.run.stages import GenerateStage, JudgeStage, PrepareStage, ReportStage, ScoreStage
+from harness.run.stages.generate import DirectEngine, GenerationEngine
+from harness.run.stages.judge import Judging, StagedJudging
+from harness.run.stages.pipelined import PipelinedJudging
 from harness.run.store import RunData
 from harness.run.store import load_run as _load_run
 from harness.suite.loader import Suite
@@ -42,10 +47,41 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
 
 
 def default_stages(ctx: RunContext) -> list[Stage]:
-    """Generate, score, judge (when the plan has a judge), report."""
-    stages: list[Stage] = [GenerateStage(), ScoreStage()]
-    if ctx.judge_plan is not None:
-        stages.append(JudgeStage())
+    """Generate, score, judge (when the plan has a judge), report.
+
+    The engine is the Batch API's when a model batches (the others still go direct), else the
+    direct one. The judge works beside generation (pipelined) unless --no-pipeline, or when it
+    gains nothing: a local judge (which wants large batches of its own) or a batched judge
+    while the models answer directly (one judge batch after generation is as quick, and fewer).
+    """
+    engine: GenerationEngine = DirectEngine()
+    session = None
+    if ctx.batched or ctx.judge_batched:
+        from harness.run.batch.engine import BatchEngine
+        from harness.run.batch.session import BatchSession
+
+        store = (ctx.options.cache_dir or default_cache_dir()) / "cache.sqlite"  # kept even with --no-cache
+        session = BatchSession(store, ctx.run_dir, ctx.console, ctx.options.progress, ctx.run_info)
+        if ctx.batched:
+            engine = BatchEngine(session, ctx.batched, ctx.cache_path)
+    judging: Judging = StagedJudging()
+    pipelined: PipelinedJudging | None = None
+    plan, judges = ctx.judge_plan, ctx.judge_adapters
+    if plan is not None and judges:
+        transports: dict[str, JudgeTransport] = {}
+        if session is not None and ctx.judge_batched:
+            from harness.run.batch.engine import BatchJudgeTransport
+
+            transports = {name: BatchJudgeTransport(session, name, adapter, ctx.cache_path) for name, adapter in judges.items()}
+        remote = all(adapter.capabilities.max_batch_size == 1 for adapter in judges.values())
+        gains = bool(ctx.batched) if ctx.judge_batched else remote
+        if ctx.options.pipeline and gains:
+            judging = pipelined = PipelinedJudging(plan, judges, ctx.cases, ctx.cache_path, transports, ctx.options.max_errors)
+        else:
+            judging = StagedJudging(transports)
+    stages: list[Stage] = [GenerateStage(engine, pipelined), ScoreStage()]
+    if plan is not None:
+        stages.append(JudgeStage(judging))
     stages.append(ReportStage())
     return stages
 
@@ -57,8 +93,9 @@ def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, cons
     links to it. Raises like `run_suite`.
     """
     ctx = prepare_rejudge(run_dir, options or RejudgeOptions(), console or Console(stderr=True))
-    # The models are `run:` models: the generate stage reads their recorded answers and sends nothing.
-    run_pipeline(ctx, [GenerateStage(), ScoreStage(), JudgeStage(), ReportStage()])
+    # The models are `run:` models: the generate stage reads their recorded answers and sends nothing;
+    # the judge is chosen as for a run (its batches, pipelining).
+    run_pipeline(ctx, default_stages(ctx))
     return ctx.outcome(_warnings(ctx.records, ctx.adapters))
 
 

@@ -5,7 +5,9 @@
     table.training_cost("gpt-4o-mini", tokens=500_000, epochs=3)
 
 A fine-tuned id prices at its base's `fine_tuned_*` rates; a dated snapshot at the longest
-entry it starts with. A user file of the same shape replaces the packaged entries it names.
+entry it starts with. Requests sent through the Batch API cost half those rates, unless the
+entry gives its own `batch:` prices. A user file of the same shape replaces the packaged
+entries it names.
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ from harness.errors import UsageError
 
 PRICES_ENV = "HARNESS_PRICES"
 PER_TOKENS = 1_000_000
+BATCH_DISCOUNT = 0.5  # the Batch API's price, as a share of the online one, where a model gives none
+
+
+class BatchPrice(BaseModel):
+    """Batch API prices of a model, where they are not half the online ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float | None = Field(default=None, ge=0, description="Input tokens through the Batch API, base model.")
+    output: float | None = Field(default=None, ge=0, description="Output tokens through the Batch API, base model.")
+    fine_tuned_input: float | None = Field(default=None, ge=0, description="Input tokens through the Batch API, a fine-tune.")
+    fine_tuned_output: float | None = Field(default=None, ge=0, description="Output tokens through the Batch API, a fine-tune.")
 
 
 class ModelPrice(BaseModel):
@@ -35,6 +49,7 @@ class ModelPrice(BaseModel):
     fine_tuned_input: float | None = Field(default=None, ge=0, description="Input tokens on a fine-tune of this model.")
     fine_tuned_output: float | None = Field(default=None, ge=0, description="Output tokens on a fine-tune of this model.")
     training: float | None = Field(default=None, ge=0, description="Training tokens (tokens in the file x epochs).")
+    batch: BatchPrice | None = Field(default=None, description="Batch API prices (default: half of each online price).")
 
 
 class PriceTable(BaseModel):
@@ -58,9 +73,11 @@ class PriceTable(BaseModel):
         if entry is None:
             return None
         price = self.models[entry]
+        batch = price.batch or BatchPrice()
         if fine_tuned:
-            return Quote(entry, True, price.fine_tuned_input, price.fine_tuned_output, price.training, self.currency)
-        return Quote(entry, False, price.input, price.output, price.training, self.currency)
+            return Quote(entry, True, price.fine_tuned_input, price.fine_tuned_output, price.training, self.currency,
+                         batch.fine_tuned_input, batch.fine_tuned_output)
+        return Quote(entry, False, price.input, price.output, price.training, self.currency, batch.input, batch.output)
 
     def _entry_for(self, name: str) -> str | None:
         if name in self.models:
@@ -90,6 +107,16 @@ class Quote:
     output_per_1m: float | None
     training_per_1m: float | None
     currency: str
+    batch_input: float | None = None  # the table's own Batch API prices, when it gives them
+    batch_output: float | None = None
+
+    @property
+    def batch_input_per_1m(self) -> float | None:
+        return batch_rate(self.batch_input, self.input_per_1m)
+
+    @property
+    def batch_output_per_1m(self) -> float | None:
+        return batch_rate(self.batch_output, self.output_per_1m)
 
     def inference_cost(self, input_tokens: float, output_tokens: float) -> float | None:
         if self.input_per_1m is None or self.output_per_1m is None:
@@ -100,6 +127,13 @@ class Quote:
         if self.training_per_1m is None:
             return None
         return tokens * epochs * self.training_per_1m / PER_TOKENS
+
+
+def batch_rate(own: float | None, online: float | None) -> float | None:
+    """A Batch API rate: the one given, else half the online rate."""
+    if own is not None:
+        return own
+    return online * BATCH_DISCOUNT if online is not None else None
 
 
 def _read_table(text: str, shown: str) -> PriceTable:

@@ -45,6 +45,7 @@ COMMANDS = [
     "harness.cli.monitor:monitor",
     "harness.cli.judge:judge",
     "harness.cli.data:data",
+    "harness.cli.batch:batch",
     "harness.cli.cache:cache",
 ]
 
@@ -90,7 +91,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-_on_sigterm.raises_terminated = True  # type: ignore[attr-defined]  # event loops cancel instead (harness.run.interrupt)
+_on_sigterm.raises_terminated = True  # type: ignore[attr-defined]  # event loops cancel instead (harness.interrupt)
 
 
 def _handle_sigterm() -> Any:

@@ -54,12 +54,18 @@ import click
                    "(default: such cases are stale errors, not judged).")
 @click.option("--allow-other-suite", is_flag=True,
               help="Accept run: recordings made from a suite of another name (default: refused, exit 2).")
+@click.option("--batch", is_flag=True,
+              help="Send every model's requests and the judge's through the OpenAI Batch API: half price, answers "
+                   "within 24 h. A killed run started again re-attaches to its batches (see `harness batch`).")
+@click.option("--no-pipeline", is_flag=True,
+              help="Judge only once every answer exists (default: an item is judged as soon as its answers do).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tuple[str, ...], ranking: str | None,
         max_judge_calls: int | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
         max_request_time: float | None, max_retries: int, gates: tuple[str, ...], monthly_requests: int | None,
-        allow_stale: bool, allow_other_suite: bool, quiet: bool) -> int:
+        allow_stale: bool, allow_other_suite: bool, batch: bool, no_pipeline: bool,
+        quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from rich.console import Console
 
@@ -75,7 +81,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         progress=not quiet, baseline=baseline, judge=judges[0] if len(judges) == 1 else None,
         judges=list(judges) if len(judges) > 1 else [], ranking=ranking, max_judge_calls=max_judge_calls,
         gates=list(gates), monthly_requests=monthly_requests, allow_stale=allow_stale,
-        allow_other_suite=allow_other_suite,
+        allow_other_suite=allow_other_suite, batch=batch, pipeline=not no_pipeline,
     )
     outcome = run_suite(suite, options, Console(stderr=True))
     out = Console() if Console().is_terminal else Console(width=160)

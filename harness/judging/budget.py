@@ -104,18 +104,28 @@ def _answer_tokens(model: ResolvedModel | None) -> int:
     return int(model.generation.max_tokens)
 
 
-def _rates(judge: ResolvedModel, prices: dict[str, PriceSpec]) -> tuple[float, float, str, str] | str:
-    """(input per 1M, output per 1M, priced as, currency), or why there is no price."""
-    from harness.pricing import load_price_table
+def _rates(judge: ResolvedModel, prices: dict[str, PriceSpec], batch: bool = False) -> tuple[float, float, str, str] | str:
+    """(input per 1M, output per 1M, priced as, currency), or why there is no price; `batch`: the
+    Batch API's rates (its own, or half)."""
+    from harness.pricing import batch_rate, load_price_table
 
     table = load_price_table()
     override = prices.get(judge.name) or prices.get(judge.spec.raw)
     if override is not None:
+        if batch:
+            own = override.batch
+            return (own.input if own else override.input / 2, own.output if own else override.output / 2,
+                    "the suite's cost.prices, batch rate", table.currency)
         return override.input, override.output, "the suite's cost.prices", table.currency
     quote = table.resolve(judge.spec.raw)
     if quote is None or quote.input_per_1m is None or quote.output_per_1m is None:
         return f"no price for '{judge.spec.raw}' (add it under cost.prices in the suite)"
     label = f"{quote.entry} (fine-tuned)" if quote.fine_tuned else quote.entry
+    if batch:
+        batch_input = batch_rate(quote.batch_input, quote.input_per_1m)
+        batch_output = batch_rate(quote.batch_output, quote.output_per_1m)
+        assert batch_input is not None and batch_output is not None
+        return batch_input, batch_output, f"{label}, batch rate", quote.currency
     return quote.input_per_1m, quote.output_per_1m, label, quote.currency
 
 
@@ -131,8 +141,10 @@ def plan_budget(
     repeat: int,
     prices: dict[str, PriceSpec] | None = None,
     limit: int | None = None,
+    batch: bool = False,
 ) -> JudgingBudget:
-    """Judge calls per comparison, grading and judge for this plan, with each judge's cost bound."""
+    """Judge calls per comparison, grading and judge for this plan, with each judge's cost bound
+    (at the Batch API's rates with `batch`)."""
     by_name = {model.name: model for model in models}
     rows: list[PlanRow] = []
     work: list[Work] = []
@@ -155,15 +167,15 @@ def plan_budget(
             items = len(graded) * repeat
             rows.append(PlanRow(kind, name, items, items))
             work.append(Work(template, graded, repeat, _answer_tokens(by_name.get(name)), extra))
-    bills = [_bill(judge, work, prices or {}) for judge in plan.judges]
+    bills = [_bill(judge, work, prices or {}, batch) for judge in plan.judges]
     calls = sum(row.calls for row in rows)
     for bill in bills:
         bill.calls = calls
     return JudgingBudget(rows, bills, plan.config.max_retries, limit)
 
 
-def _bill(judge: ResolvedModel, work: list[Work], prices: dict[str, PriceSpec]) -> JudgeBill:
-    rates = _rates(judge, prices)
+def _bill(judge: ResolvedModel, work: list[Work], prices: dict[str, PriceSpec], batch: bool = False) -> JudgeBill:
+    rates = _rates(judge, prices, batch)
     if isinstance(rates, str):
         return JudgeBill(judge.name, 0, missing=rates)
     input_rate, output_rate, priced_as, currency = rates

@@ -11,16 +11,17 @@ request, attempt number), so a changed template or rubric re-judges while unchan
 are read back without a call. Each answer is committed as it arrives (one small SQLite
 transaction, far cheaper than the call it saves), so a killed run re-asks at most the
 requests that were in flight. Failed requests count against the run's error budget
-(harness.run.budget) like a model's.
+(harness.models.budget) like a model's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -33,9 +34,9 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
-from harness.run.budget import ErrorBudget
+from harness.models.budget import ErrorBudget
+from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.cache import ResponseCache, request_key
-from harness.run.runner import ModelCounters, gather_or_cancel
 
 JUDGE_TABLE = "judgments"
 
@@ -68,6 +69,19 @@ class JudgeOutcome:
         return self.attempts > 0 and self.calls == 0
 
 
+class JudgeTransport(Protocol):
+    """How judge requests the cache cannot answer reach the judge, when not through its adapter
+    directly (the Batch API: harness/run/batch/engine.py)."""
+
+    async def send(self, requests: Sequence[GenerationRequest], keys: Sequence[str]) -> list[GenerationResponse]:
+        """Responses in order; a request's key identifies it (equal keys ask the same thing)."""
+        ...
+
+    async def close(self) -> None:
+        """Called by its owner once no more requests will come, on the same event loop."""
+        ...
+
+
 def prompt_hash(messages: list[ChatMessage]) -> str:
     return hashlib.sha256(orjson.dumps(messages)).hexdigest()
 
@@ -84,8 +98,13 @@ class JudgeCaller:
         max_retries: int,
         cache_path: Path | None,
         counters: ModelCounters,
+        transport: JudgeTransport | None = None,
+        limiter: asyncio.Semaphore | None = None,
         budget: ErrorBudget | None = None,
     ) -> None:
+        """`transport` replaces direct calls of the adapter; `limiter` bounds the requests in flight
+        across several `run` calls at once (pipelined judging); `budget` is `--max-errors` for
+        this judge's requests (default: the default error budget)."""
         self.name = name
         self.adapter = adapter
         self.params = params
@@ -96,6 +115,19 @@ class JudgeCaller:
         self.budget = budget or ErrorBudget()
         self._cache: ResponseCache | None = None
         self._live_requests = 0  # requests to the endpoint itself; cache hits prove nothing about it
+        self.transport = transport
+        self.limiter = limiter
+        self._runs = 0
+
+    def open(self) -> None:
+        """Keep the judge cache open across `run` calls (pipelined judging calls `run` per item)."""
+        if self.cache_path is not None and self._cache is None:
+            self._cache = ResponseCache(self.cache_path, JUDGE_TABLE)
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
 
     def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
         return request_key(f"{self.adapter.fingerprint}|template:{job.template_sha256}", request)
@@ -104,9 +136,14 @@ class JudgeCaller:
         outcomes = [JudgeOutcome(prompt_hash(job.messages)) for job in jobs]
         conversations = [list(job.messages) for job in jobs]
         active = list(range(len(jobs)))
-        self.counters.total = len(jobs)
-        if self.cache_path is not None:
-            self._cache = ResponseCache(self.cache_path, JUDGE_TABLE)
+        if self._runs:
+            self.counters.total += len(jobs)
+        else:
+            self.counters.total = len(jobs)
+        self._runs += 1
+        owned = self._cache is None
+        if owned:
+            self.open()
         try:
             for attempt in range(self.max_retries + 1):
                 if not active:
@@ -143,9 +180,8 @@ class JudgeCaller:
                 outcome = outcomes[i]
                 outcome.invalid = f"no usable reply after {outcome.attempts} attempts: {outcome.problems[-1]}"
         finally:
-            if self._cache is not None:
-                self._cache.close()
-                self._cache = None
+            if owned:
+                self.close()
         return outcomes
 
     async def _answer(self, requests: list[GenerationRequest], keys: list[str]) -> list[tuple[GenerationResponse, bool]]:
@@ -160,6 +196,13 @@ class JudgeCaller:
                     self.counters.successes += 1
         missing = [index for index, result in enumerate(results) if result is None]
         self._live_requests += len(missing)
+        if self.transport is not None and missing:
+            sent = await self.transport.send([requests[i] for i in missing], [keys[i] for i in missing])
+            for index, response in zip(missing, sent, strict=True):
+                results[index] = (response, False)
+            self._keep([(keys[index], response) for index, response in zip(missing, sent, strict=True)])
+            self._count(sent)
+            return [result for result in results if result is not None]
         batch_size = max(1, self.adapter.capabilities.max_batch_size)
         batches: Iterator[list[int]] = iter(
             [missing[start : start + batch_size] for start in range(0, len(missing), batch_size)]
@@ -167,17 +210,25 @@ class JudgeCaller:
 
         async def worker() -> None:
             for batch in batches:
-                responses = await self.adapter.generate([requests[index] for index in batch])
+                if self.limiter is not None:
+                    async with self.limiter:
+                        responses = await self.adapter.generate([requests[index] for index in batch])
+                else:
+                    responses = await self.adapter.generate([requests[index] for index in batch])
                 for index, response in zip(batch, responses, strict=True):
                     results[index] = (response, False)
-                    if response.ok and self._cache is not None:
-                        self._cache.put_many([(keys[index], self.adapter.fingerprint, response)])
-                self._count([response for response in responses])
+                self._keep([(keys[index], response) for index, response in zip(batch, responses, strict=True)])
+                self._count(responses)
 
         workers = min(max(1, self.adapter.capabilities.max_concurrency), -(-len(missing) // batch_size))
         if workers > 0:
             await gather_or_cancel([worker() for _ in range(workers)])
         return [result for result in results if result is not None]
+
+    def _keep(self, answered: list[tuple[str, GenerationResponse]]) -> None:
+        """Commit answers to the judge cache as they arrive (errors are not cached)."""
+        if self._cache is not None:
+            self._cache.put_many([(key, self.adapter.fingerprint, response) for key, response in answered])
 
     def _count(self, responses: list[GenerationResponse]) -> None:
         counters = self.counters

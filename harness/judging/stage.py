@@ -16,18 +16,21 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome
+from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
-from harness.run.budget import ErrorBudget
-from harness.run.interrupt import run_async
-from harness.run.progress import show_progress
-from harness.run.runner import ModelCounters, gather_or_cancel
+from harness.models.budget import ErrorBudget
+from harness.interrupt import run_async
+from harness.models.calls import ModelCounters, gather_or_cancel
+from harness.progress import show_progress
 from harness.suite.case import Case
+
+GRADINGS = ("rubric", "closed_qa", "label")  # single-answer gradings, judged in this order after the pairwise items
+Transports = dict[str, JudgeTransport]  # by judge name: how its requests reach it, when not directly
 
 
 @dataclass
@@ -47,7 +50,8 @@ class JudgeActivity:
 
 async def _call(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], kind: str, jobs: list[JudgeJob], cache_path: Path | None,
-    console: Console, progress: bool, activity: JudgeActivity, max_errors: str | None = None,
+    console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None = None,
+    max_errors: str | None = None,
 ) -> dict[str, list[JudgeOutcome]]:
     """Every judge's outcomes for the same jobs, judges side by side."""
     if not jobs:
@@ -61,7 +65,7 @@ async def _call(
         callers[judge.name] = JudgeCaller(
             judge.name, adapters[judge.name], plan.params(template, judge),
             plan.config.logprobs if kind == "pairwise" else 0, plan.config.max_retries, cache_path, counter,
-            ErrorBudget.parse(max_errors, len(jobs)),
+            (transports or {}).get(judge.name), budget=ErrorBudget.parse(max_errors, len(jobs)),
         )
     by_judge: dict[str, list[JudgeOutcome]] = {}
 
@@ -76,35 +80,37 @@ async def _call(
     return by_judge
 
 
-def _rule(plan: JudgePlan) -> PanelRule | None:
+def panel_rule(plan: JudgePlan) -> PanelRule | None:
     return PanelRule(plan.config.aggregate, plan.quorum, tuple(plan.judge_names)) if plan.panel else None
 
 
 async def _judge(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], records: Sequence[dict[str, Any]], cases: Sequence[Case],
-    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, max_errors: str | None = None,
+    cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None,
+    max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
-    rule = _rule(plan)
+    rule = panel_rule(plan)
     lines: list[dict[str, Any]] = []
     pairwise = plan.templates.get("pairwise")
     if pairwise is not None and plan.pairs:
         items = plan_pairs(plan.pairs, cases, answers, pairwise)
         jobs = [job for item in items for job in item.jobs]
-        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, max_errors)
+        by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, transports,
+                               max_errors)
         position = 0
         for item in items:
             width = len(item.jobs)
             mine = {name: outcomes[position : position + width] for name, outcomes in by_judge.items()}
             position += width
             lines.append(pair_line(item, mine, pairwise, rule))
-    for kind in ("rubric", "closed_qa", "label"):
+    for kind in GRADINGS:
         template = plan.templates.get(kind)
         if template is None:
             continue
         grades = plan_grades(plan.models, cases, answers, template, plan.config.label)
         by_judge = await _call(plan, adapters, kind, [g.job for g in grades if g.job is not None], cache_path,
-                               console, progress, activity, max_errors)
+                               console, progress, activity, transports, max_errors)
         iterators = {name: iter(outcomes) for name, outcomes in by_judge.items()}
         for grade in grades:
             outcomes = {name: next(it) if grade.job is not None else None for name, it in iterators.items()}
@@ -121,20 +127,25 @@ def run_judging(
     console: Console,
     progress: bool = True,
     activity: JudgeActivity | None = None,
+    transports: Transports | None = None,
     max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when a
-    judge's requests spend the error budget (`max_errors`, as `--max-errors`; harness.run.budget);
-    answers judged by then are in the judge cache.
+    judge's requests spend the error budget (`max_errors`, as `--max-errors`;
+    harness.models.budget); answers judged by then are in the judge cache.
 
-    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge)."""
+    `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge);
+    `transports` replaces direct calls of the judges it names (the Batch API), and is closed here."""
     by_name = adapters if isinstance(adapters, dict) else {plan.judge.name: adapters}
     tally = activity if activity is not None else JudgeActivity()
 
     async def main() -> list[dict[str, Any]]:
         try:
-            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, max_errors)
+            return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, transports,
+                                max_errors)
         finally:
+            for transport in (transports or {}).values():
+                await transport.close()
             for adapter in by_name.values():
                 await adapter.aclose()
 

@@ -72,6 +72,9 @@ ErrorKind = Literal[
     "missing_prediction",
     "stale",
     "generation",
+    "batch_expired",  # the Batch API's 24 h window ended before the request ran
+    "batch_cancelled",  # its batch was cancelled before the request ran
+    "batch_failed",  # its batch was rejected (validation) or the request could not go into one
     "other",
 ]
 
@@ -105,6 +108,7 @@ class GenerationResponse:
     # Top logprobs of the generated tokens, when requested and returned:
     # a list per token of {token: logprob} for the top-k alternatives.
     logprobs: list[dict[str, float]] | None = None
+    batch_id: str | None = None  # the Batch API batch that answered it (priced at the batch rate)
 
     @property
     def ok(self) -> bool:

@@ -240,9 +240,12 @@ def _cost(view: RunView) -> dict[str, Any]:
         answered = int(block.get("answered") or 0)
         mean_in = (block.get("prompt_tokens") or 0) / answered if answered else None
         mean_out = (block.get("completion_tokens") or 0) / answered if answered else None
+        priced_as = entry.get("priced_as") or ("runs locally" if entry.get("local") else None)
+        if priced_as and entry.get("batched"):
+            priced_as += f"; {entry['batched']:,} answers batched, at {entry.get('batch_priced_as')}"
         rows.append({
             "model": name,
-            "priced_as": entry.get("priced_as") or ("runs locally" if entry.get("local") else None),
+            "priced_as": priced_as,
             "mean_in": "-" if mean_in is None else f"{mean_in:,.0f}",
             "mean_out": "-" if mean_out is None else f"{mean_out:,.0f}",
             "p50": block.get("latency_p50_s"),

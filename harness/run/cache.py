@@ -52,6 +52,7 @@ def encode_response(response: GenerationResponse) -> bytes:
             "latency_s": response.latency_s,
             "finish_reason": response.finish_reason,
             "logprobs": response.logprobs,
+            "batch": response.batch_id,
         }
     )
 
@@ -65,6 +66,7 @@ def decode_response(blob: bytes, cached: bool = True) -> GenerationResponse:
         finish_reason=data.get("finish_reason"),
         cached=cached,
         logprobs=data.get("logprobs"),
+        batch_id=data.get("batch"),
     )
 
 

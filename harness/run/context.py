@@ -63,6 +63,8 @@ class RunContext:
     cached: dict[str, GenerationResponse]  # cache hits by work-item key, read before anything is sent
     run_dir: Path
     run_info: dict[str, Any]  # run.json
+    batched: set[str] = field(default_factory=set)  # models whose requests go through the Batch API
+    judge_batched: bool = False  # the judge's requests too
     records: list[dict[str, Any]] = field(default_factory=list)  # results.jsonl, in (model, case, repeat) order
     summary: dict[str, Any] = field(default_factory=dict)  # summary.json
     judgments: list[dict[str, Any]] = field(default_factory=list)  # judgments.jsonl

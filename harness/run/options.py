@@ -37,6 +37,8 @@ class RunOptions:
     max_judge_calls: int | None = None  # refuse a judging plan above this many judge calls
     allow_stale: bool = False  # `run:` models: use recorded answers to cases that changed since
     allow_other_suite: bool = False  # `run:` models: accept a recording made from a suite of another name
+    batch: bool = False  # every model that sends requests, and the judge, through the OpenAI Batch API
+    pipeline: bool = True  # judge an item as soon as its answers exist (False: once all generation has ended)
 
     @property
     def judge_refs(self) -> list[str]:

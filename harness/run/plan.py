@@ -77,6 +77,7 @@ def make_record(item: WorkItem, response: Any) -> dict[str, Any]:
         "usage": {"prompt_tokens": response.usage.prompt_tokens, "completion_tokens": response.usage.completion_tokens},
         "latency_s": response.latency_s,
         "cached": response.cached,
+        "batch": response.batch_id,
         "checks": checks,
         "passed": passed,
         "metadata": case.metadata,

@@ -60,6 +60,13 @@ def summarize_model(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "by_tag": {tag: _block(group) for tag, group in sorted(by_tag.items())},
         }
     )
+    batched = [r for r in answered if r.get("batch")]
+    if batched:  # answered through the Batch API: priced at its rate
+        block["batch"] = {
+            "answered": len(batched),
+            "prompt_tokens": sum(int((r.get("usage") or {}).get("prompt_tokens") or 0) for r in batched),
+            "completion_tokens": sum(int((r.get("usage") or {}).get("completion_tokens") or 0) for r in batched),
+        }
     return block
 
 

@@ -186,6 +186,9 @@ class ModelConfig(StrictModel):
     timeout: float | None = Field(default=None, gt=0, description="Per-request timeout in seconds.")
     max_retries: int | None = Field(default=None, ge=0, description="Retries on 429/5xx/connection errors.")
     options: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific options (validated by the adapter).")
+    batch: bool = Field(
+        default=False, description="Send this model's requests through the OpenAI Batch API (half price, answers within 24 h)."
+    )
 
 
 def _known_metric(name: str) -> str:
@@ -291,6 +294,7 @@ class JudgeConfig(StrictModel):
         default=5, ge=0, le=20, description="Top alternatives per token requested for the soft preference (0: no logprobs)."
     )
     concurrency: int | None = Field(default=None, gt=0, description="Judge requests in flight (default: --concurrency).")
+    batch: bool = Field(default=False, description="Send the judge's requests through the OpenAI Batch API (half price).")
     resamples: int = Field(default=2000, ge=2000, le=100_000, description="Bootstrap resamples for confidence intervals.")
     seed: int = Field(default=20240521, description="Seed of the bootstrap, so intervals are reproducible.")
 
@@ -336,11 +340,21 @@ class JudgeConfig(StrictModel):
         return value or None
 
 
+class BatchPriceSpec(StrictModel):
+    """A model's price through the Batch API, per 1M tokens."""
+
+    input: float = Field(ge=0, description="Per 1M input tokens sent in batches.")
+    output: float = Field(ge=0, description="Per 1M output tokens answered in batches.")
+
+
 class PriceSpec(StrictModel):
     """A model's inference price, in the price table's currency per 1M tokens."""
 
     input: float = Field(ge=0, description="Per 1M input (prompt) tokens.")
     output: float = Field(ge=0, description="Per 1M output (completion) tokens.")
+    batch: BatchPriceSpec | None = Field(
+        default=None, description="Its price through the Batch API (default: half of input and output)."
+    )
 
 
 class CostConfig(StrictModel):

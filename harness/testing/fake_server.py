@@ -8,7 +8,8 @@ tests exercise the client's real retry and timeout paths over real sockets.
     with FakeOpenAIServer(responder=lambda body: "Paris") as server:
         os.environ["OPENAI_BASE_URL"] = server.base_url
 
-Run standalone for benchmarks: `python -m harness.testing --latency 0.1`.
+It also serves the Batch API (`harness.testing.batch_api`; `batch_api=None` for a server
+without it). Run standalone for benchmarks: `python -m harness.testing --latency 0.1`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from harness.testing.batch_api import BatchAPI
 
 
 @dataclass
@@ -75,10 +78,12 @@ class FakeOpenAIServer:
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     record: bool = True
+    batch_api: BatchAPI | None = field(default_factory=BatchAPI)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._count = 0
+        self._batch_lines = 0
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -133,6 +138,18 @@ class FakeOpenAIServer:
         reply = answer if isinstance(answer, Reply) else Reply(answer)
         return web.Response(body=orjson.dumps(self._completion(body, reply)), content_type="application/json")
 
+    def answer_batch_line(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) of one Batch API request: the responder's answer, or the fault
+        policy's status (indexed over batch lines apart from direct requests)."""
+        with self._lock:
+            index = self._batch_lines
+            self._batch_lines += 1
+        fault = self.faults(index, body) if self.faults else None
+        if fault is not None and fault.status is not None:
+            return fault.status, {"error": {"message": fault.message, "type": "injected", "code": fault.error_code}}
+        answer = self.responder(body)
+        return 200, self._completion(body, answer if isinstance(answer, Reply) else Reply(answer))
+
     @staticmethod
     def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
@@ -171,9 +188,11 @@ class FakeOpenAIServer:
 
     # -- lifecycle -----------------------------------------------------------------------
     async def _start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_get("/v1/models", self._models)
+        if self.batch_api is not None:
+            self.batch_api.register(app, self)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)

@@ -131,6 +131,51 @@ def test_cost_settings_are_validated(tmp_path: Path) -> None:
     ]
 
 
+def test_batched_answers_cost_the_batch_rate() -> None:
+    """10 answers, 4 of them through the Batch API carrying 400 of the 1,000 prompt and 200 of the 500 completion tokens."""
+    summary = {"models": {
+        "tuned": {**block(10, 1000, 500), "batch": block(4, 400, 200)},
+        "base": {**block(10, 1000, 500), "batch": block(10, 1000, 500)},
+    }}
+    prices = {"tuned": {"input": 0.3, "output": 1.2}, "base": {"input": 2.0, "output": 8.0, "batch": {"input": 1.5, "output": 5.0}}}
+    cost = cost_block(run_json(prices=prices, monthly_requests=1000), summary)
+    tuned, base = cost["models"]["tuned"], cost["models"]["base"]
+    # online part 600 x 0.3 + 300 x 1.2, batched part at half: 400 x 0.15 + 200 x 0.6
+    assert tuned["run"] == pytest.approx((600 * 0.3 + 300 * 1.2 + 400 * 0.15 + 200 * 0.6) / 1e6)
+    assert tuned["batched"] == 4 and tuned["batch_priced_as"] == "half the suite's cost.prices"
+    assert (tuned["batch_input_per_1m"], tuned["batch_output_per_1m"]) == (0.15, 0.6)
+    assert tuned["per_request"] == pytest.approx((100 * 0.3 + 50 * 1.2) / 1e6)  # projections stay online
+    assert tuned["monthly"] == pytest.approx(1000 * tuned["per_request"])
+    assert base["run"] == pytest.approx((1000 * 1.5 + 500 * 5.0) / 1e6)  # the suite's own batch price
+    assert base["batch_priced_as"] == "the suite's cost.prices batch price"
+    assert any(note.startswith("tuned: 4 of 10 answers came through the Batch API") for note in cost["notes"])
+    assert any(note.startswith("base: 10 of 10 answers") for note in cost["notes"])
+
+
+def test_batch_rates_from_the_price_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = load_price_table()
+    quote = table.resolve(TUNED)
+    assert quote is not None and quote.input_per_1m is not None and quote.output_per_1m is not None
+    assert quote.batch_input_per_1m == pytest.approx(quote.input_per_1m / 2)  # fine-tuned rates, halved
+    assert quote.batch_output_per_1m == pytest.approx(quote.output_per_1m / 2)
+    summary = {"models": {"tuned": {**block(2, 200, 100), "batch": block(2, 200, 100)}}}
+    cost = cost_block({"models": [{"name": "tuned", "spec": TUNED}]}, summary, table)
+    assert cost["models"]["tuned"]["run"] == pytest.approx((200 * quote.input_per_1m + 100 * quote.output_per_1m) / 2 / 1e6)
+    assert cost["models"]["tuned"]["batch_priced_as"] == "half of gpt-4o-mini (fine-tuned)"
+
+    own = tmp_path / "prices.yaml"
+    own.write_text("models:\n  gpt-4o-mini:\n    input: 1\n    output: 2\n    fine_tuned_input: 3\n    fine_tuned_output: 4\n"
+                   "    batch: {input: 0.7, fine_tuned_input: 2.5, fine_tuned_output: 1}\n")
+    custom = load_price_table(own)
+    tuned, base = custom.resolve(TUNED), custom.resolve("gpt-4o-mini")
+    assert tuned is not None and base is not None
+    assert (tuned.batch_input_per_1m, tuned.batch_output_per_1m) == (2.5, 1.0)
+    assert (base.batch_input_per_1m, base.batch_output_per_1m) == (0.7, 1.0)  # output: half of 2
+    cost = cost_block({"models": [{"name": "tuned", "spec": TUNED}]}, summary, custom)
+    assert cost["models"]["tuned"]["batch_priced_as"] == "gpt-4o-mini (fine-tuned) batch price"
+    assert cost["models"]["tuned"]["run"] == pytest.approx((200 * 2.5 + 100 * 1.0) / 1e6)
+
+
 def test_a_recorded_baseline_is_priced_as_the_model_it_recorded() -> None:
     """A `run:` model's tokens are those of the model it recorded: a retiring fine-tune keeps its price."""
     run = {"models": [{"name": "new", "spec": "gpt-4o"},

@@ -1,18 +1,58 @@
 """The judge stage: the judging plan applied to the answers, written to judgments.jsonl, with
 the judging blocks added to summary.json. Skipped when generation stopped: judging half a run
-would compare models on different cases."""
+would compare models on different cases.
+
+How the judgments are obtained is a `Judging` strategy: `StagedJudging` judges every item
+after generation (directly, or through transports such as the Batch API);
+`PipelinedJudging` (harness/run/stages/pipelined.py) has judged them beside generation already.
+"""
 
 from __future__ import annotations
 
-from harness.judging.stage import JudgeActivity, close_unused, run_judging
+from typing import Any, Protocol
+
+from harness.judging.stage import JudgeActivity, Transports, close_unused, run_judging
 from harness.judging.summary import judging_summary, ranking_setup
 from harness.run.context import RunContext
 from harness.run.store import JUDGMENTS_FILE, SUMMARY_FILE, write_json, write_jsonl
 
 
+class Judging(Protocol):
+    """Where the judge stage's judgments come from."""
+
+    def judgments(self, ctx: RunContext, activity: JudgeActivity) -> list[dict[str, Any]]:
+        """The judgments.jsonl lines, counting each judge's requests in `activity`; raise RunError
+        when a judge failed."""
+        ...
+
+    def release(self, ctx: RunContext) -> None:
+        """Release the judges when the stage will not run."""
+        ...
+
+
+class StagedJudging:
+    """Every item judged once generation is over, one grading kind after the other."""
+
+    def __init__(self, transports: Transports | None = None) -> None:
+        self.transports = transports  # by judge name, for judges not called directly (the Batch API)
+
+    def judgments(self, ctx: RunContext, activity: JudgeActivity) -> list[dict[str, Any]]:
+        plan = ctx.judge_plan
+        assert plan is not None
+        return run_judging(plan, ctx.judge_adapters, ctx.records, ctx.cases, ctx.cache_path, ctx.console,
+                           ctx.options.progress, activity, self.transports, ctx.options.max_errors)
+
+    def release(self, ctx: RunContext) -> None:
+        if ctx.judge_adapters:
+            close_unused(ctx.judge_adapters)
+
+
 class JudgeStage:
     phase = "judge_s"
     runs_after_stop = False
+
+    def __init__(self, judging: Judging | None = None) -> None:
+        self.judging = judging or StagedJudging()
 
     def run(self, ctx: RunContext) -> None:
         plan, adapters = ctx.judge_plan, ctx.judge_adapters
@@ -21,10 +61,7 @@ class JudgeStage:
         ctx.write_run_info("judging")
         activity = JudgeActivity()
         try:
-            ctx.judgments = run_judging(
-                plan, adapters, ctx.records, ctx.cases, ctx.cache_path, ctx.console, ctx.options.progress, activity,
-                ctx.options.max_errors,
-            )
+            ctx.judgments = self.judging.judgments(ctx, activity)
         finally:
             if ctx.run_info.get("judge") is not None:
                 ctx.run_info["judge"]["activity"] = activity.describe()
@@ -36,5 +73,4 @@ class JudgeStage:
         ctx.write_run_info()
 
     def skip(self, ctx: RunContext) -> None:
-        if ctx.judge_adapters:
-            close_unused(ctx.judge_adapters)
+        self.judging.release(ctx)

@@ -54,7 +54,8 @@ class PrepareStage:
             loaded, cases, options.models, options.baseline, options.judge_refs or None, options.ranking
         )
         baseline = baseline_name(loaded, options.baseline)
-        judge_budget = _judging_budget(loaded, cases, models, judge_plan, options)
+        batched, judge_batched = _batch_choices(models, judge_plan, options)
+        judge_budget = _judging_budget(loaded, cases, models, judge_plan, options, judge_batched)
         _warn_contamination(loaded, cases, console)
         if options.max_request_time is not None and options.max_request_time <= 0:
             raise UsageError("--max-request-time must be above 0 seconds")
@@ -71,6 +72,12 @@ class PrepareStage:
         scoring = ScoringStage.prepare(loaded)  # a metric that cannot load fails now
         adapters = build_adapters(models, settings)
         judge_adapters = build_adapters(judge_plan.judges, settings) if judge_plan else {}
+        if batched or judge_batched:
+            from harness.run.batch.support import check_endpoints
+
+            check_endpoints([(f"model '{name}'", adapters[name]) for name in sorted(batched)]
+                            + ([(f"judge '{name}'", adapter) for name, adapter in judge_adapters.items()]
+                               if judge_batched else []))
         if judge_budget is not None:
             print_budget(judge_budget, console)
 
@@ -103,7 +110,7 @@ class PrepareStage:
                 "sources": loaded.source_files,
                 "cases": len(cases),
             },
-            "models": [_model_entry(m, adapters[m.name]) for m in models],
+            "models": [{**_model_entry(m, adapters[m.name]), "batch": m.name in batched} for m in models],
             "baseline": baseline,
             "options": {
                 "concurrency": options.concurrency,
@@ -122,10 +129,12 @@ class PrepareStage:
                 "max_judge_calls": options.max_judge_calls,
                 "allow_stale": options.allow_stale,
                 "allow_other_suite": options.allow_other_suite,
+                "batch": options.batch,
+                "pipeline": options.pipeline,
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
-            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget),
+            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget, judge_batched),
             "environment": environment(),
             "timings": clock.timings,
         }
@@ -138,6 +147,7 @@ class PrepareStage:
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapters=judge_adapters, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
+            batched=batched, judge_batched=judge_batched,
         )
 
 
@@ -169,22 +179,34 @@ def _check_history(output_dir: Path) -> None:
         db.execute("ROLLBACK")
 
 
+def _batch_choices(models: list[ResolvedModel], judge_plan: JudgePlan | None, options: RunOptions) -> tuple[set[str], bool]:
+    """Which models (and whether the judge) go through the Batch API; refuses those that cannot."""
+    if not (options.batch or any(m.config.batch for m in models) or (judge_plan and judge_plan.config.batch)):
+        return set(), False
+    from harness.run.batch.support import batch_choices
+
+    return batch_choices(models, judge_plan, options.batch)
+
+
 def _judging_budget(
-    suite: Suite, cases: list[Case], models: list[ResolvedModel], plan: JudgePlan | None, options: RunOptions
+    suite: Suite, cases: list[Case], models: list[ResolvedModel], plan: JudgePlan | None, options: RunOptions,
+    batched: bool,
 ) -> JudgingBudget | None:
     """The judge calls the plan takes; a plan above --max-judge-calls stops here, before anything is sent."""
     if plan is None:  # nothing is judged: --max-judge-calls has nothing to limit
         return None
     prices = dict(suite.spec.cost.prices) if suite.spec is not None and suite.spec.cost is not None else {}
-    budget = plan_budget(plan, cases, models, options.repeat, prices, options.max_judge_calls)
+    budget = plan_budget(plan, cases, models, options.repeat, prices, options.max_judge_calls, batched)
     check_limit(budget)
     return budget
 
 
-def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None) -> dict[str, Any] | None:
+def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None,
+                 batched: bool) -> dict[str, Any] | None:
     if plan is None:
         return None
     entry = plan.describe()
+    entry["batch"] = batched
     entry["fingerprint"] = adapters[plan.judge.name].fingerprint
     if plan.panel:
         for judge in entry["panel"]["judges"]:
