@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.interrupt import run_async
 from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
@@ -24,7 +25,6 @@ from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
 from harness.models.budget import ErrorBudget
-from harness.interrupt import run_async
 from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.progress import show_progress
 from harness.suite.case import Case

@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.models.budget import ErrorTally
 
+
 @dataclass
 class ModelCounters:
     """Requests of one model (or of any line the progress display shows: a batch, the judge)."""
