@@ -34,7 +34,7 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
-from harness.models.budget import ErrorBudget
+from harness.models.budget import NOT_ENDPOINT_FAILURES, ErrorBudget
 from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.cache import ResponseCache, request_key
 
@@ -239,7 +239,8 @@ class JudgeCaller:
                 counters.successes += 1
             else:
                 counters.errors += 1
-                self.budget.errors += 1
+                if response.error.kind not in NOT_ENDPOINT_FAILURES:
+                    self.budget.errors += 1
         # A judge whose requests keep failing (refused connections, timeouts, a server that
         # rejects the logprobs request...) would only produce a column of invalid judgments.
         reason = self.budget.verdict(f"judge '{self.name}'", counters.tally, self._live_requests)

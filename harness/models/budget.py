@@ -11,7 +11,9 @@ By default (`--max-errors` not given) a model's requests stop the run when
 whole run (the in-a-row rule stays: no budget is meant to keep calling a dead endpoint);
 `--max-errors none` never stops for failed requests. Judges follow the same rules, counted
 over their own requests. Only requests actually sent count: cached answers prove nothing
-about an endpoint.
+about an endpoint, and neither do requests a Batch API batch did not carry (a request too big
+for a batch file, a batch that expired or that the user cancelled: their message says what to
+do, and the run's errors line reports them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ IN_A_ROW = 10
 MAX_FAILED_SHARE = 0.10
 SHARE_AFTER = 50
 NEVER = ("none", "never", "off")
+NOT_ENDPOINT_FAILURES = frozenset({"batch_failed", "batch_expired", "batch_cancelled"})
 
 DEFAULT_RULE = (
     f"default error budget: {IN_A_ROW} failed requests in a row, or more than {MAX_FAILED_SHARE:.0%} "
@@ -44,6 +47,8 @@ class ErrorTally:
     sample: dict[str, str] = field(default_factory=dict)  # first server message per error kind
 
     def add(self, error: ErrorInfo | None) -> None:
+        if error is not None and error.kind in NOT_ENDPOINT_FAILURES:
+            return
         self.done += 1
         if error is None:
             self.in_a_row = 0

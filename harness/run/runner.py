@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from harness.errors import HarnessError, RunError
 from harness.models.base import GenerationResponse, ModelAdapter
-from harness.models.budget import ErrorBudget
+from harness.models.budget import NOT_ENDPOINT_FAILURES, ErrorBudget
 from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.plan import WorkItem
 
@@ -43,7 +43,8 @@ def count_result(counters: ModelCounters, budget: ErrorBudget, response: Generat
         counters.successes += 1
         return
     counters.errors += 1
-    budget.errors += 1
+    if response.error.kind not in NOT_ENDPOINT_FAILURES:
+        budget.errors += 1
 
 
 def check_budget(name: str, counters: ModelCounters, budget: ErrorBudget) -> None:
