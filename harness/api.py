@@ -28,6 +28,7 @@ from harness.run.stages.pipelined import PipelinedJudging
 from harness.run.store import RunData
 from harness.run.store import load_run as _load_run
 from harness.suite.loader import Suite
+from harness.terminal import make_console
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +42,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     Raises UsageError/SuiteError before anything is sent, and RunError (with `run_dir` set)
     when the run had to stop; what was answered by then is on disk and in the cache.
     """
-    ctx = PrepareStage().prepare(suite, options or RunOptions(), console or Console(stderr=True))
+    ctx = PrepareStage().prepare(suite, options or RunOptions(), console or make_console(stderr=True))
     run_pipeline(ctx, default_stages(ctx))
     return ctx.outcome(_warnings(ctx.records, ctx.adapters))
 
@@ -76,7 +77,9 @@ def default_stages(ctx: RunContext) -> list[Stage]:
         remote = all(adapter.capabilities.max_batch_size == 1 for adapter in judges.values())
         gains = bool(ctx.batched) if ctx.judge_batched else remote
         if ctx.options.pipeline and gains:
-            judging = pipelined = PipelinedJudging(plan, judges, ctx.cases, ctx.cache_path, transports, ctx.options.max_errors)
+            judging = pipelined = PipelinedJudging(
+                plan, judges, ctx.cases, ctx.cache_path, transports, ctx.judge_reuse, ctx.options.max_errors
+            )
         else:
             judging = StagedJudging(transports)
     stages: list[Stage] = [GenerateStage(engine, pipelined), ScoreStage()]
@@ -92,7 +95,7 @@ def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, cons
     Writes a new run directory beside the original (or under `options.output_dir`) whose run.json
     links to it. Raises like `run_suite`.
     """
-    ctx = prepare_rejudge(run_dir, options or RejudgeOptions(), console or Console(stderr=True))
+    ctx = prepare_rejudge(run_dir, options or RejudgeOptions(), console or make_console(stderr=True))
     # The models are `run:` models: the generate stage reads their recorded answers and sends nothing;
     # the judge is chosen as for a run (its batches, pipelining).
     run_pipeline(ctx, default_stages(ctx))

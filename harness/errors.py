@@ -45,6 +45,7 @@ class Diagnostic:
     message: str
     line: int | None = None
     column: int | None = None
+    note: bool = False  # worth knowing, not a reason to refuse the suite (e.g. a hub model not downloaded yet)
 
     def __str__(self) -> str:
         where = self.path
@@ -52,7 +53,7 @@ class Diagnostic:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {self.message}"
+        return f"{where}: {'note: ' if self.note else ''}{self.message}"
 
 
 class SuiteError(HarnessError):

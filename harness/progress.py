@@ -33,7 +33,7 @@ async def show_progress(counters: dict[str, ModelCounters], console: Console, en
         return
     if console.is_terminal:
         progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),  # model names are user text: literal
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[errors]}"),

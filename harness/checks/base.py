@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,15 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, object]:
         return {"name": self.name, "passed": self.passed, "reason": self.reason}
+
+
+def check_text(check: Mapping[str, Any]) -> str:
+    """How a check result reads everywhere (reports, CSV, diff, JUnit): `name: reason`.
+
+    The name says what was checked (`required: /^1\\. /`), the reason only what happened
+    (`missing`), so nothing is said twice.
+    """
+    return f"{check.get('name')}: {check.get('reason')}"
 
 
 class Check(Protocol):

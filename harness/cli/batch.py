@@ -32,14 +32,14 @@ def batch() -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path), help=_CACHE_HELP)
 def list_command(run: Path | None, everything: bool, offline: bool, cache_dir: Path | None) -> int:
     """List RUN's batches (default: every batch still running), with their status at the API."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from harness.run.batch.admin import list_batches
+    from harness.terminal import output_console
 
     views = list_batches(_store_path(cache_dir), run, everything, refresh=not offline)
-    out = Console() if Console().is_terminal else Console(width=180)
+    out = output_console(180)
     if not views:
         what = f"for {run}" if run is not None else ("recorded" if everything else "still running")
         out.print(f"no batches {what}", highlight=False)

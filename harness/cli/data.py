@@ -79,15 +79,15 @@ def _scan_options(fmt: str, near_threshold: float, no_near_duplicates: bool, nam
 
 
 def _stderr() -> Any:
-    from rich.console import Console
+    from harness.terminal import make_console
 
-    return Console(stderr=True)
+    return make_console(stderr=True)
 
 
 def _stdout() -> Any:
-    from rich.console import Console
+    from harness.terminal import output_console
 
-    return Console() if Console().is_terminal else Console(width=160)
+    return output_console()
 
 
 @click.group()

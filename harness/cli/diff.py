@@ -17,10 +17,11 @@ import click
 @click.option("--alpha", type=float, default=0.05, show_default=True,
               help="Significance level of the McNemar test (the bootstrap intervals are 95%).")
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a regression is significant.")
+@click.option("--max-flips", type=click.IntRange(min=0), metavar="N",
+              help="Exit 1 when a model has more than N pass→fail flips, significant or not.")
 def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | None, alpha: float,
-         fail_on_regression: bool) -> int:
+         fail_on_regression: bool, max_flips: int | None) -> int:
     """Compare NEW_RUN with BASE_RUN case by case: flips, McNemar, paired bootstrap CIs, win-rate change."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -28,9 +29,10 @@ def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | 
     from harness.report.diff import diff_runs
     from harness.report.diff_render import model_rows, write_diff
     from harness.run.store import load_run
+    from harness.terminal import output_console
 
-    result = diff_runs(load_run(base_run), load_run(new_run), list(models), alpha)
-    out = Console() if Console().is_terminal else Console(width=160)
+    result = diff_runs(load_run(base_run), load_run(new_run), list(models), alpha, max_flips=max_flips)
+    out = output_console()
     if result.suite_changed:
         out.print("[yellow]note:[/] the suite file changed between the runs; only cases in both are paired")
     if result.added or result.removed:
@@ -50,11 +52,23 @@ def diff(base_run: Path, new_run: Path, models: tuple[str, ...], output: Path | 
             out.print(f"  ... and {len(model.regressed) - 10} more")
         for reason in model.reasons:
             out.print(f"[bold red]significant regression:[/] {escape(reason)}", highlight=False)
+        note = model.power_note()
+        if note:
+            out.print(f"[yellow]not shown:[/] {escape(note)}")
     for path in write_diff(result, output or new_run):
         out.print(str(path), highlight=False)
+    too_many = result.too_many_flips()
+    for model in too_many:
+        out.print(f"[bold red]{model.mcnemar.regressions} pass→fail flips[/] for {escape(model.label)}, "
+                  f"more than --max-flips {max_flips}")
     if result.significant_regression:
         out.print("[bold red]significant regression[/]" if fail_on_regression else
                   "significant regression (add --fail-on-regression to fail on it)")
-        return EXIT_GATE_FAILED if fail_on_regression else 0
-    out.print("no significant regression")
+        return EXIT_GATE_FAILED if fail_on_regression or too_many else 0
+    if too_many:
+        return EXIT_GATE_FAILED
+    if result.inconclusive:
+        out.print("[yellow]no significant regression shown[/], but this sample cannot rule one out (see above)")
+        return 0
+    out.print("[green]no significant regression[/]")
     return 0

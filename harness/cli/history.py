@@ -45,18 +45,18 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
     Runs are indexed in DIR/history.sqlite when they finish; run directories found under DIR that
     are not indexed yet are added first. Without SUITE, lists the suites the history knows.
     """
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from harness.errors import UsageError
     from harness.gates.figures import FIGURES, format_value
     from harness.report.history import index_directory, load_history, sparkline, suites, trends
+    from harness.terminal import output_console
 
     if not directory.is_dir():
         raise UsageError(f"no run history: '{directory}' does not exist (give the runs' folder with --dir)")
     index_directory(directory)
-    out = Console() if Console().is_terminal else Console(width=180)
+    out = output_console(180)
     if html and suite is None:
         raise UsageError("--html draws one suite's history: give SUITE (`harness history` lists them)")
     if suite is None:
@@ -74,7 +74,7 @@ def history(suite: str | None, directory: Path, limit: int, figures: tuple[str, 
         from harness.monitor.exposition import print_history_exposition
 
         return print_history_exposition(suite, name, directory, list(models))
-    runs = load_history(directory, name, limit)
+    runs = load_history(directory, name, limit, models)
     if not runs:
         known = ", ".join(n for n, _ in suites(directory)) or "none"
         raise UsageError(f"no runs of suite '{name}' under {directory} (suites: {known})")

@@ -63,13 +63,12 @@ def rerun(run_dir: Path, judge_spec: str | None, baseline: str | None, templates
     Writes a new run directory whose run.json links to RUN (`rejudged_from`). Judgments already
     cached for the same judge and template are reused. Exit 1 when a gate fails.
     """
-    from rich.console import Console
-
     from harness.api import RejudgeOptions, rejudge_run
     from harness.errors import EXIT_GATE_FAILED
     from harness.gates.console import print_gates
     from harness.report.console import print_summary
     from harness.run.rejudge import parse_template_option
+    from harness.terminal import make_console, output_console
 
     chosen: dict[str, Any] = dict(parse_template_option(text) for text in templates)
     options = RejudgeOptions(
@@ -77,13 +76,13 @@ def rerun(run_dir: Path, judge_spec: str | None, baseline: str | None, templates
         concurrency=concurrency, timeout=timeout, max_retries=max_retries, use_cache=not no_cache,
         progress=not quiet, allow_stale=allow_stale, allow_other_suite=allow_other_suite,
     )
-    outcome = rejudge_run(run_dir, options, Console(stderr=True))
-    out = Console() if Console().is_terminal else Console(width=160)
+    outcome = rejudge_run(run_dir, options, make_console(stderr=True))
+    out = output_console()
     print_summary(outcome.summary, out, title=outcome.run_dir.name)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
     print_gates(outcome.gates, out)
-    out.print(f"Run directory: {outcome.run_dir} (judged again from {run_dir}; report.html, summary.md)", highlight=False)
+    out.print(f"Run directory: {outcome.run_dir} (judged again from {run_dir}; report.html, summary.md)", markup=False)
     return 0 if outcome.gates_passed else EXIT_GATE_FAILED
 
 
@@ -118,11 +117,11 @@ def export(run_dir: Path, output: Path | None, limit: int, candidate: str | None
 def agreement(run_dir: Path, labels: Path, as_json: bool) -> None:
     """Judge-human agreement on RUN from a filled review sheet LABELS (columns item, verdict)."""
     import orjson
-    from rich.console import Console
     from rich.table import Table
 
     from harness.judging.review import ANCHORS, judge_human_agreement
     from harness.run.store import load_run
+    from harness.terminal import make_console
 
     result = judge_human_agreement(load_run(run_dir), labels)
     if as_json:
@@ -144,7 +143,7 @@ def agreement(run_dir: Path, labels: Path, as_json: bool) -> None:
     )
     for name, (with_ties, without_ties) in ANCHORS.items():
         table.add_row(f"MT-Bench: {name}", pct(with_ties), pct(without_ties), "")
-    Console().print(table)
+    make_console().print(table)
 
 
 @judge.command()

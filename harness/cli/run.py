@@ -67,12 +67,11 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         allow_stale: bool, allow_other_suite: bool, batch: bool, no_pipeline: bool,
         quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
-    from rich.console import Console
-
     from harness.api import RunOptions, run_suite
     from harness.errors import EXIT_GATE_FAILED
     from harness.gates.console import print_gates
     from harness.report.console import print_summary
+    from harness.terminal import make_console, output_console
 
     options = RunOptions(
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
@@ -83,13 +82,13 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         gates=list(gates), monthly_requests=monthly_requests, allow_stale=allow_stale,
         allow_other_suite=allow_other_suite, batch=batch, pipeline=not no_pipeline,
     )
-    outcome = run_suite(suite, options, Console(stderr=True))
-    out = Console() if Console().is_terminal else Console(width=160)
+    outcome = run_suite(suite, options, make_console(stderr=True))
+    out = output_console()
     print_summary(outcome.summary, out, title=outcome.run_dir.name)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
     print_gates(outcome.gates, out)
-    out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", highlight=False)
+    out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", markup=False)
     errors = outcome.errors_line
     if errors is not None:  # the last line: an exit 0 must not hide failed requests
         out.file.flush()

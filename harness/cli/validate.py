@@ -13,16 +13,21 @@ from harness.errors import HarnessError
 @click.command()
 @click.argument("suites", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(suites: tuple[Path, ...]) -> None:
-    """Load and expand each SUITE; print case counts per source and tag. Exit 2 on any problem."""
+    """Check each SUITE as `run` would before sending anything: schema, cases, checks, model specs,
+    local files, baseline/judge/gate references. Prints every problem as file:line:col (exit 2),
+    else case counts per source and tag. Never touches the network."""
+    from harness.run.preflight import suite_checks
     from harness.suite.loader import load_suite
 
     problems: list[str] = []
     for path in suites:
         try:
-            suite = load_suite(path)
+            suite = load_suite(path, extra_checks=suite_checks)
         except HarnessError as exc:
             problems.extend(exc.lines())
             continue
+        for note in suite.notes:
+            click.echo(str(note))
         click.echo(f"{path}: ok, {len(suite.cases)} cases ({suite.name})")
         for source, count in suite.count_by_source().items():
             click.echo(f"  source {source}: {count}")

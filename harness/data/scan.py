@@ -4,7 +4,6 @@ tokens, PII and duplicate groups, with per-example state kept in compact arrays.
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,11 +84,20 @@ class ScannedExample:
 
 
 def _pii_problem(example: Example, found: list[tuple[int, list[PiiMatch]]]) -> Problem:
-    counts: Counter[str] = Counter(m.kind for _, matches in found for m in matches)
-    every = [m for _, matches in found for m in matches]
-    samples = ", ".join(f"{m.kind} {m.masked}" for m in every[:3]) + (", ..." if len(every) > 3 else "")
-    summary = ", ".join(f"{kind} x{n}" for kind, n in sorted(counts.items()))
-    return Problem(example.file, example.line, example.row, "pii", f"{summary} ({samples})")
+    return Problem(example.file, example.line, example.row, "pii", pii_summary([m for _, ms in found for m in ms]))
+
+
+def pii_summary(matches: Sequence[PiiMatch], samples_per_kind: int = 2) -> str:
+    """`email x2 ("ja…om", "jo…rg"), phone x1 ("(4…32")`: each kind once, with quoted masked samples."""
+    by_kind: dict[str, list[PiiMatch]] = {}
+    for match in matches:
+        by_kind.setdefault(match.kind, []).append(match)
+    parts = []
+    for kind in sorted(by_kind):
+        found = by_kind[kind]
+        shown = ", ".join(f'"{m.masked}"' for m in found[:samples_per_kind]) + (", ..." if len(found) > samples_per_kind else "")
+        parts.append(f"{kind} x{len(found)} ({shown})")
+    return ", ".join(parts)
 
 
 def scan(

@@ -18,6 +18,7 @@ from typing import Any
 from harness.errors import UsageError
 from harness.gates.expression import Bound, Gate, GateSyntaxError, parse_gate
 from harness.gates.figures import FIGURES, Figure, Reading, RunFigures, format_value
+from harness.stats.bounds import best_lower_bound, units_needed
 
 DEFAULT_MIN_VALID = 0.8
 BOUND_LABELS: dict[Bound, str] = {
@@ -164,7 +165,43 @@ def _outcome(gate: Gate, figure: Figure, model: str | None, reading: Reading | N
         notes.append(f"point {format_value(reading.point, figure.kind)}")
     if figure.judged and reading.valid is not None:
         notes.append(f"n={reading.valid}" + (f"/{reading.items}" if reading.items is not None else ""))
-    return row(value, gate.holds(value), ", ".join(notes))
+    passed = gate.holds(value)
+    if not passed and bound != "point":
+        too_few = _too_few(gate, figure, reading, bound)
+        if too_few:
+            notes.append(too_few)
+    return row(value, passed, ", ".join(notes))
+
+
+def _too_few(gate: Gate, figure: Figure, reading: Reading, bound: Bound) -> str | None:
+    """When no outcome of this many units could clear the threshold: how many would be needed.
+
+    The best a lower bound can be is every unit at the top of the range, where the bound is
+    alpha ** (1/n) of the range (the exact binomial bound); likewise for an upper bound.
+    """
+    units = reading.units if reading.units is not None else reading.valid
+    if reading.range is None or not units:
+        return None
+    low, high = reading.range
+    share = (gate.threshold - low) / (high - low)
+    lower = bound == "lower"
+    if (lower and gate.comparator not in (">", ">=")) or (not lower and gate.comparator not in ("<", "<=")):
+        return None
+    target = share if lower else 1.0 - share
+    strict = gate.comparator in (">", "<")
+    best = best_lower_bound(units)
+    if (best > target) if strict else (best >= target):
+        return None  # enough units: the outcome, not the sample size, decided
+    needed = units_needed(target, strict)
+    best_value = low + (high - low) * (best if lower else 1.0 - best)
+    unit = "cases" if reading.units is not None and reading.valid is not None and reading.units < reading.valid else "valid items"
+    reach = "at most" if lower else "at least"
+    if needed is None:
+        return f"no number of {unit} can bring the {BOUND_LABELS[bound]} to {format_value(gate.threshold, figure.kind)}"
+    return (
+        f"too few {unit}: with {units}, even a perfect result gives a {BOUND_LABELS[bound]} of {reach} "
+        f"{format_value(best_value, figure.kind)}; at least {needed} {unit} are needed"
+    )
 
 
 def evaluate_gates(gates: Sequence[Gate], ctx: RunFigures) -> list[GateOutcome]:

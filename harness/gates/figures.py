@@ -4,9 +4,10 @@ Each figure is one entry of `FIGURES` (or, for reference metrics, whatever names
 `metrics` blocks hold): how to read its point value and confidence bounds for a model
 (optionally one tag of it) out of summary.json. A new figure plugs in as one mapping.
 
-Bounds: `lower`/`upper` are one-sided 95 % bounds where the summary provides them (pairwise
-win rate, judge grades) or can derive them (Wilson for pass and error rates); reference
-metrics offer their two-sided 95 % bootstrap interval ends.
+Bounds: `lower`/`upper` are one-sided 95 % bounds valid at every n (`harness.stats.bounds`):
+read from the summary for judge figures and metric means, derived from the counts (exact
+Clopper–Pearson) for pass and error rates. Corpus-level metrics (BLEU, chrF, classification F1)
+offer one-sided 95 % bootstrap bounds, which are approximate (docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness.gates.expression import Bound
-from harness.stats.intervals import wilson_interval
+from harness.stats.bounds import proportion_bounds
 
 Kind = Literal["fraction", "score", "seconds", "money"]
 
@@ -32,6 +33,8 @@ class Reading:
     items: int | None = None  # items that were to be judged
     missing: str | None = None  # why there is no value
     versus: str | None = None  # the baseline of a pairwise figure
+    units: int | None = None  # independent units behind the bounds (cases, when repeats were averaged)
+    range: tuple[float, float] | None = None  # the range values lie in, when the bounds are valid at every n
 
     def bound(self, which: Bound) -> float | None:
         return {"point": self.point, "lower": self.lower, "upper": self.upper}[which]
@@ -53,10 +56,15 @@ class Figure:
     headline: bool = True  # shown in history and summary.md
 
 
-def wilson_one_sided(successes: float, n: int) -> tuple[float, float]:
-    """One-sided 95 % Wilson lower and upper bounds of successes / n (the two-sided 90 % interval)."""
-    interval = wilson_interval(successes, n, 0.90)
-    return interval.low, interval.high
+_VALID_METHODS = ("clopper-pearson", "hoeffding-bentkus")
+
+
+def _range(entry: dict[str, Any], default: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float] | None:
+    """The value range of an entry whose bounds hold at every n; None for approximate bounds."""
+    if entry.get("method") not in _VALID_METHODS:
+        return None
+    span = entry.get("range")
+    return (float(span[0]), float(span[1])) if span else default
 
 
 def _absent(why: str) -> Reading:
@@ -84,8 +92,8 @@ def _rate(numerator_key: str, denominator_key: str, value_key: str) -> Reader:
         value = block.get(value_key)
         if not n or value is None:
             return _absent(f"no {denominator_key} results")
-        lower, upper = wilson_one_sided(float(block[numerator_key]), n)
-        return Reading(float(value), lower, upper, valid=n)
+        bounds = proportion_bounds(int(block[numerator_key]), n)
+        return Reading(float(value), bounds.lower, bounds.upper, valid=n, units=n, range=(0.0, 1.0))
 
     return read
 
@@ -122,11 +130,13 @@ def _judged(section: str, value_key: str, what: str) -> Reader:
         return Reading(
             None if value is None else float(value),
             entry.get("lower_bound"),
-            ci.get("high"),
+            entry.get("upper_bound", ci.get("high")),
             valid=int(entry.get("n") or 0),
             items=entry.get("items"),
             missing=None if value is not None else f"no valid {what} for '{model}'",
             versus=versus,
+            units=entry.get("units"),
+            range=_range(entry),
         )
 
     return read
@@ -184,7 +194,14 @@ def metric_reader(name: str) -> Reader:
         if entry is None or entry.get("value") is None:
             return _absent(f"metric '{name}' was not computed for '{model}'")
         ci = entry.get("ci") or {}
-        return Reading(float(entry["value"]), ci.get("low"), ci.get("high"), valid=entry.get("n"))
+        return Reading(
+            float(entry["value"]),
+            entry.get("lower_bound", ci.get("low")),
+            entry.get("upper_bound", ci.get("high")),
+            valid=entry.get("n"),
+            units=entry.get("units"),
+            range=_range(entry),
+        )
 
     return read
 

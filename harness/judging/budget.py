@@ -30,6 +30,7 @@ from harness.judging.templates import JudgeTemplate
 from harness.models.resolve import ResolvedModel
 from harness.suite.case import Case
 from harness.suite.schema import PriceSpec
+from harness.terminal import literal
 
 UNSET_ANSWER_TOKENS = 1024
 _PER_TOKENS = 1_000_000
@@ -217,7 +218,7 @@ def print_budget(budget: JudgingBudget, console: Console) -> None:
     table.add_column("items", justify="right")
     table.add_column("calls per judge", justify="right")
     for row in budget.rows:
-        table.add_row(row.subject, row.kind, f"{row.items:,}", f"{row.calls:,}")
+        table.add_row(literal(row.subject), row.kind, f"{row.items:,}", f"{row.calls:,}")
     console.print(table)
     judges = Table(show_header=True)
     judges.add_column("judge", overflow="fold")
@@ -225,7 +226,7 @@ def print_budget(budget: JudgingBudget, console: Console) -> None:
     judges.add_column("estimated cost (upper bound)", overflow="fold")
     for bill in budget.bills:
         cost = _money(bill.cost, bill.currency) + f" ({bill.priced_as})" if bill.cost is not None else (bill.missing or "-")
-        judges.add_row(bill.judge, f"{bill.calls:,}", cost)
+        judges.add_row(literal(bill.judge), f"{bill.calls:,}", literal(cost))
     if len(budget.bills) > 1:
         known = [bill.cost for bill in budget.bills if bill.cost is not None]
         total = _money(sum(known), budget.bills[0].currency) if len(known) == len(budget.bills) else "-"

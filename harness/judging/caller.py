@@ -8,16 +8,19 @@ takes large batches, and bound the number of calls per job.
 The judge cache is its own table in the cache database. A key covers the judge's fingerprint,
 the template's content hash and the full request (rendered messages, parameters, logprob
 request, attempt number), so a changed template or rubric re-judges while unchanged items
-are read back without a call. Each answer is committed as it arrives (one small SQLite
-transaction, far cheaper than the call it saves), so a killed run re-asks at most the
-requests that were in flight. Failed requests count against the run's error budget
-(harness.models.budget) like a model's.
+are read back without a call. Whether a cached verdict may be reused follows the judge's
+identity, as for answers (`harness.run.reuse`): a verdict of a mutable alias (`gpt-4o`, a name
+on a custom endpoint) only within its max age, for its pinned version, or to resume. Each
+answer is committed as it arrives (one small SQLite transaction, far cheaper than the call it
+saves), so a killed run re-asks at most the requests that were in flight. Failed requests
+count against the run's error budget (harness.models.budget) like a model's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +85,16 @@ class JudgeTransport(Protocol):
         ...
 
 
+class CachePolicy(Protocol):
+    """Which cached verdicts of a judge may be reused (harness.run.reuse.ModelReuse): its cache
+    fingerprint, and a decision per entry by when it was cached (which it also counts)."""
+
+    fingerprint: str
+
+    def admit(self, created: float, now: float) -> bool:
+        ...
+
+
 def prompt_hash(messages: list[ChatMessage]) -> str:
     return hashlib.sha256(orjson.dumps(messages)).hexdigest()
 
@@ -100,13 +113,18 @@ class JudgeCaller:
         counters: ModelCounters,
         transport: JudgeTransport | None = None,
         limiter: asyncio.Semaphore | None = None,
+        policy: CachePolicy | None = None,
         budget: ErrorBudget | None = None,
     ) -> None:
         """`transport` replaces direct calls of the adapter; `limiter` bounds the requests in flight
-        across several `run` calls at once (pipelined judging); `budget` is `--max-errors` for
-        this judge's requests (default: the default error budget)."""
+        across several `run` calls at once (pipelined judging); `policy` decides which cached
+        verdicts are reused and gives the cache fingerprint (with a pinned version and the server's
+        description); without one every cached verdict under the adapter's fingerprint is reused;
+        `budget` is `--max-errors` for this judge's requests (default: the default error budget)."""
         self.name = name
         self.adapter = adapter
+        self.policy = policy
+        self.fingerprint = policy.fingerprint if policy is not None else adapter.fingerprint
         self.params = params
         self.logprobs = logprobs if logprobs > 0 and adapter.capabilities.logprobs else None
         self.max_retries = max_retries
@@ -130,7 +148,7 @@ class JudgeCaller:
             self._cache = None
 
     def _key(self, job: JudgeJob, request: GenerationRequest) -> str:
-        return request_key(f"{self.adapter.fingerprint}|template:{job.template_sha256}", request)
+        return request_key(f"{self.fingerprint}|template:{job.template_sha256}", request)
 
     async def run(self, jobs: Sequence[JudgeJob]) -> list[JudgeOutcome]:
         outcomes = [JudgeOutcome(prompt_hash(job.messages)) for job in jobs]
@@ -189,6 +207,10 @@ class JudgeCaller:
         results: list[tuple[GenerationResponse, bool] | None] = [None] * len(requests)
         if self._cache is not None:
             hits = self._cache.get_many(keys)
+            if hits and self.policy is not None:
+                now = time.time()
+                created = self._cache.created_many(list(hits))
+                hits = {key: hit for key, hit in hits.items() if self.policy.admit(created.get(key, now), now)}
             for index, key in enumerate(keys):
                 if key in hits:
                     results[index] = (hits[key], True)
@@ -228,7 +250,7 @@ class JudgeCaller:
     def _keep(self, answered: list[tuple[str, GenerationResponse]]) -> None:
         """Commit answers to the judge cache as they arrive (errors are not cached)."""
         if self._cache is not None:
-            self._cache.put_many([(key, self.adapter.fingerprint, response) for key, response in answered])
+            self._cache.put_many([(key, self.fingerprint, response) for key, response in answered])
 
     def _count(self, responses: list[GenerationResponse]) -> None:
         counters = self.counters

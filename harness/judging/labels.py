@@ -1,7 +1,7 @@
 """The `label` block of summary.json: what a label judge chose for each model's answers.
 
 Per model: the pass rate (answers whose label is a passing one, over validly labelled answers)
-with its standard error, Wilson and prompt-level bootstrap intervals and one-sided lower bound;
+with its standard error and the bounds valid at every n (exact binomial: a pass is a count);
 the label distribution (counts and shares, every configured label listed); and, when cases
 carry references that are labels, scikit-learn's classification figures of the judge's labels
 against them (accuracy, precision / recall / F1 averages, the confusion matrix).
@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.judging.estimates import CONFIDENCE, Line, by_tag, estimate
+from harness.judging.estimates import BOUND_KEYS, CONFIDENCE, Line, by_tag, estimate
 from harness.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from harness.stats.intervals import wilson_interval
 
 
 def _key(label: str) -> str:
@@ -52,9 +51,7 @@ def label_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed:
         "passed": int(sum(passed)),
         "pass_rate": figures["mean"],
         "se": figures["se"],
-        "ci": figures["ci"],
-        "lower_bound": figures["lower_bound"],
-        "wilson": wilson_interval(sum(passed), n, CONFIDENCE).as_dict() if n else None,
+        **{key: figures[key] for key in BOUND_KEYS},
         "confidence": CONFIDENCE,
         "distribution": counts,
         "shares": {label: (count / n if n else None) for label, count in counts.items()},

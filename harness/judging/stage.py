@@ -9,7 +9,7 @@ Nothing here writes to the run directory; the caller owns the files.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.interrupt import run_async
-from harness.judging.caller import JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
+from harness.judging.caller import CachePolicy, JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
 from harness.judging.pairwise import pair_line, plan_pairs
@@ -31,6 +31,7 @@ from harness.suite.case import Case
 
 GRADINGS = ("rubric", "closed_qa", "label")  # single-answer gradings, judged in this order after the pairwise items
 Transports = dict[str, JudgeTransport]  # by judge name: how its requests reach it, when not directly
+Policies = Mapping[str, CachePolicy]  # by judge name: which cached verdicts may be reused (harness.run.reuse)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class JudgeActivity:
 async def _call(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], kind: str, jobs: list[JudgeJob], cache_path: Path | None,
     console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None = None,
+    policies: Policies | None = None,
     max_errors: str | None = None,
 ) -> dict[str, list[JudgeOutcome]]:
     """Every judge's outcomes for the same jobs, judges side by side."""
@@ -65,7 +67,8 @@ async def _call(
         callers[judge.name] = JudgeCaller(
             judge.name, adapters[judge.name], plan.params(template, judge),
             plan.config.logprobs if kind == "pairwise" else 0, plan.config.max_retries, cache_path, counter,
-            (transports or {}).get(judge.name), budget=ErrorBudget.parse(max_errors, len(jobs)),
+            (transports or {}).get(judge.name), policy=(policies or {}).get(judge.name),
+            budget=ErrorBudget.parse(max_errors, len(jobs)),
         )
     by_judge: dict[str, list[JudgeOutcome]] = {}
 
@@ -87,6 +90,7 @@ def panel_rule(plan: JudgePlan) -> PanelRule | None:
 async def _judge(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], records: Sequence[dict[str, Any]], cases: Sequence[Case],
     cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None,
+    policies: Policies | None,
     max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
@@ -97,7 +101,7 @@ async def _judge(
         items = plan_pairs(plan.pairs, cases, answers, pairwise)
         jobs = [job for item in items for job in item.jobs]
         by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, transports,
-                               max_errors)
+                               policies, max_errors)
         position = 0
         for item in items:
             width = len(item.jobs)
@@ -110,7 +114,7 @@ async def _judge(
             continue
         grades = plan_grades(plan.models, cases, answers, template, plan.config.label)
         by_judge = await _call(plan, adapters, kind, [g.job for g in grades if g.job is not None], cache_path,
-                               console, progress, activity, transports, max_errors)
+                               console, progress, activity, transports, policies, max_errors)
         iterators = {name: iter(outcomes) for name, outcomes in by_judge.items()}
         for grade in grades:
             outcomes = {name: next(it) if grade.job is not None else None for name, it in iterators.items()}
@@ -128,6 +132,7 @@ def run_judging(
     progress: bool = True,
     activity: JudgeActivity | None = None,
     transports: Transports | None = None,
+    policies: Policies | None = None,
     max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when a
@@ -135,14 +140,15 @@ def run_judging(
     harness.models.budget); answers judged by then are in the judge cache.
 
     `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge);
-    `transports` replaces direct calls of the judges it names (the Batch API), and is closed here."""
+    `transports` replaces direct calls of the judges it names (the Batch API), and is closed here;
+    `policies` decide which cached verdicts of each judge are reused (none: all of them)."""
     by_name = adapters if isinstance(adapters, dict) else {plan.judge.name: adapters}
     tally = activity if activity is not None else JudgeActivity()
 
     async def main() -> list[dict[str, Any]]:
         try:
             return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, transports,
-                                max_errors)
+                                policies, max_errors)
         finally:
             for transport in (transports or {}).values():
                 await transport.close()

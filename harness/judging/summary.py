@@ -1,11 +1,13 @@
 """summary.json blocks computed from judgments.jsonl lines alone, so any run directory can be re-summarized.
 
 `pairwise`: per candidate (vs the baseline) W/L/T/inconsistent/invalid, win rate with SE,
-Wilson and prompt-level bootstrap intervals, one-sided lower bound, soft win rate, position
-bias and the length split, plus the same per tag (and each panel judge's own win rate).
-`rubric` and `closed_qa`: per model, mean score with SE and bootstrap interval, invalid and
-skipped counts, per tag. `label` (labels.py), `ranking` (ranking.py) and `panel`
-(panel_summary.py) have their own modules.
+one-sided 95 % lower and upper bounds and the two-sided 95 % interval (`harness.stats.bounds`:
+exact binomial without ties, Hoeffding–Bentkus with them; cases, not repeats, are the unit),
+the descriptive prompt-level bootstrap interval, soft win rate, position bias and the length
+split, plus the same per tag (and each panel judge's own win rate). `rubric` and `closed_qa`:
+per model, mean score with SE and the same bounds over the grading scale, invalid and skipped
+counts, per tag. `label` (labels.py), `ranking` (ranking.py) and `panel` (panel_summary.py)
+have their own modules.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.judging.estimates import CONFIDENCE, Line, by_tag, estimate
+from harness.judging.estimates import BOUND_KEYS, CONFIDENCE, Line, by_tag, estimate
 from harness.judging.labels import label_summary
 from harness.judging.panel_summary import judge_win_rates, panel_summary
 from harness.judging.ranking import RankingSetup, ranking_setup, ranking_summary
 from harness.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
-from harness.stats.intervals import wilson_interval
 from harness.stats.pairwise import first_slot_rate, length_split
 
 __all__ = ["CONFIDENCE", "RankingSetup", "judging_summary", "pairwise_summary", "ranking_setup"]
@@ -46,7 +47,7 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
     if soft_items:
         values = [float(i["soft"]) for i in soft_items]
         soft = estimate(values, [str(i["case_id"]) for i in soft_items], resamples, seed)
-        soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], "ci": soft["ci"], "lower_bound": soft["lower_bound"]}
+        soft = {"n": soft["n"], "win_rate": soft["mean"], "se": soft["se"], **{k: soft[k] for k in BOUND_KEYS}}
     # Position bias counts every valid single-order verdict, including those of items whose
     # other order was invalid: each is an observation of where the judge's preference fell.
     # With a panel these pool every judge's orders (each judge's own are in the `panel` block).
@@ -68,9 +69,7 @@ def pair_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: 
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
         "win_rate": figures["mean"],
         "se": figures["se"],
-        "wilson": wilson_interval(sum(scores), n, CONFIDENCE).as_dict() if n else None,
-        "ci": figures["ci"],
-        "lower_bound": figures["lower_bound"],
+        **{key: figures[key] for key in BOUND_KEYS},
         "confidence": CONFIDENCE,
         "soft": soft,
         "position_bias": {
@@ -114,8 +113,9 @@ def pairwise_summary(lines: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, 
 def grade_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     graded = [item for item in items if item["outcome"] == "graded"]
     scores = [float(item["score"]) for item in graded]
-    figures = estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed)
     binary = bool(items) and (items[0]["kind"] == "closed_qa" or items[0].get("scale") == "pass_fail")
+    low, high = _scale_range(items[0].get("scale") if items else None)
+    figures = estimate(scores, [str(item["case_id"]) for item in graded], resamples, seed, low, high)
     block = {
         "items": len(items),
         "n": len(graded),
@@ -123,13 +123,19 @@ def grade_block(items: Sequence[Line], resamples: int = DEFAULT_RESAMPLES, seed:
         "skipped": sum(1 for item in items if item["outcome"] == "skipped"),
         "mean": figures["mean"],
         "se": figures["se"],
-        "ci": figures["ci"],
-        "lower_bound": figures["lower_bound"],
+        **{key: figures[key] for key in BOUND_KEYS},
         "confidence": CONFIDENCE,
+        "binary": binary,
+        "range": [low, high],
     }
-    if binary:
-        block["wilson"] = wilson_interval(sum(scores), len(scores), CONFIDENCE).as_dict() if scores else None
     return block
+
+
+def _scale_range(scale: Any) -> tuple[float, float]:
+    """The range a grade lies in: a rubric's numeric scale, else 0..1 (pass/fail, closed-QA)."""
+    if isinstance(scale, dict) and scale.get("min") is not None and scale.get("max") is not None:
+        return float(scale["min"]), float(scale["max"])
+    return 0.0, 1.0
 
 
 def grade_summary(

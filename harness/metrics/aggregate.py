@@ -6,7 +6,12 @@ Each figure is computed over the results that have the metric and says over how 
   report it), with the mean sentence score beside it;
 - classification: scikit-learn's figures and confusion matrix.
 
-The interval resamples cases (a case's repeats stay together) with the seeded bootstrap of
+Means of metrics bounded in [0, 1] (exact match, token F1, ROUGE) get bounds that hold at every
+n (`harness.stats.bounds`: exact binomial for 0/1 values, Hoeffding–Bentkus otherwise, cases as
+the unit): `ci` (two-sided 95 %), `lower_bound` and `upper_bound` (one-sided 95 %). Other
+figures (corpus BLEU and chrF, classification, `evaluate` metrics of unknown range) get the
+same fields from a percentile bootstrap, marked `method: bootstrap`: approximate at small n.
+The bootstrap resamples cases (a case's repeats stay together) with the seeded bootstrap of
 `harness.stats.bootstrap`. One resampling serves every metric of a block: each case is a row
 of sums (metric values and counts, corpus statistics, confusion-matrix cells), so a resample
 is a matrix product and ratios and corpus scores are recomputed from the resampled sums.
@@ -22,7 +27,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from harness.metrics.classification import UNMATCHED, confusion_cells, report, scores_from_confusion
-from harness.metrics.options import CLASSIFICATION_AGGREGATES, CLASSIFICATION_CASE_METRIC, CORPUS_METRICS
+from harness.metrics.options import (
+    CLASSIFICATION_AGGREGATES,
+    CLASSIFICATION_CASE_METRIC,
+    CORPUS_METRICS,
+    ROUGE_METRICS,
+    SQUAD_METRICS,
+)
 from harness.metrics.plan import MetricPlan
 from harness.metrics.sacre import BleuScorer, ChrfScorer
 from harness.stats.bootstrap import (
@@ -32,14 +43,34 @@ from harness.stats.bootstrap import (
     percentile_interval,
     resample_counts,
 )
+from harness.stats.bounds import CONFIDENCE, mean_bounds
 
-CONFIDENCE = 0.95
+UNIT_RANGE_METRICS = (*SQUAD_METRICS, *ROUGE_METRICS)  # per-case values in [0, 1]
 
 
 def _figure(value: float, distribution: NDArray[np.float64], n: int) -> dict[str, Any]:
     finite = distribution[np.isfinite(distribution)]  # a resample without the metric has no value
-    ci = percentile_interval(finite, CONFIDENCE).as_dict() if len(finite) else None
-    return {"value": value, "ci": ci, "n": n}
+    if not len(finite):
+        return {"value": value, "ci": None, "n": n}
+    low, high = np.quantile(finite, [1.0 - CONFIDENCE, CONFIDENCE])
+    return {
+        "value": value,
+        "ci": percentile_interval(finite, CONFIDENCE).as_dict(),
+        "n": n,
+        "lower_bound": float(low),
+        "upper_bound": float(high),
+        "method": "bootstrap",
+    }
+
+
+def _mean_figure(name: str, values: list[float], cases: list[str], distribution: NDArray[np.float64]) -> dict[str, Any]:
+    """A mean metric: bounds valid at every n when its range is known, else the bootstrap's."""
+    figure = _figure(sum(values) / len(values), distribution, len(values))
+    if name in UNIT_RANGE_METRICS:
+        bounds = mean_bounds(np.clip(values, 0.0, 1.0), 0.0, 1.0, cases, CONFIDENCE)
+        if bounds is not None:
+            figure.update(bounds.as_dict(), units=bounds.n, range=[0.0, 1.0])
+    return figure
 
 
 @dataclass
@@ -127,10 +158,12 @@ class MetricAggregator:
         if columns.width:
             sums = bootstrap_distribution(len(rows), statistic, self.resamples, self.seed)
         for j, name in enumerate(columns.means):
-            present = [r["metrics"][name] for r in scored if name in r["metrics"]]
+            having = [r for r in scored if name in r["metrics"]]
             with np.errstate(invalid="ignore", divide="ignore"):
                 distribution = sums[:, 2 * j] / sums[:, 2 * j + 1]
-            metrics[name] = _figure(sum(present) / len(present), distribution, len(present))
+            metrics[name] = _mean_figure(
+                name, [float(r["metrics"][name]) for r in having], [str(r["case_id"]) for r in having], distribution
+            )
         for name, where in columns.corpus.items():
             scorer = self.corpus_scorers[name]
             with_stats = [r for r in scored if name in r.get("metric_stats", {})]

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx2
 import openai
@@ -35,6 +35,9 @@ from harness.models.registry import DEADLINE_TIMEOUTS, AdapterSettings
 from harness.models.resolve import ResolvedModel
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Fields of a model description that change when different weights are served under one name.
+# (`created` is left out: vLLM reports the time of the request.)
+SERVER_IDENTITY_FIELDS = ("root", "parent", "max_model_len")
 
 
 class OpenAIOptions(BaseModel):
@@ -219,6 +222,26 @@ class OpenAIAdapter:
     @property
     def capabilities(self) -> Capabilities:
         return self._capabilities
+
+    def server_description(self, timeout: float = 3.0) -> dict[str, Any] | None:
+        """What the server says it serves under this name (`GET /models/{id}`), reduced to the fields
+        that identify weights: vLLM's `root` (the base path) and `parent` (the LoRA adapter), and
+        `max_model_len`. None when the server does not answer (many do not implement it)."""
+        # One small synchronous GET before the run starts; the standard library suffices.
+        import urllib.error
+        import urllib.request
+
+        url = f"{self.base_url}/models/{quote(self.model_id, safe='')}"
+        headers = {"Authorization": f"Bearer {self._api_key}", **self.options.headers}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+                data = orjson.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError, orjson.JSONDecodeError):
+            return None  # 404, no such route, unreachable: the run itself will say what is wrong
+        if not isinstance(data, dict):
+            return None
+        described = {key: data[key] for key in SERVER_IDENTITY_FIELDS if data.get(key) is not None}
+        return described or None
 
     @property
     def api_key_env(self) -> str:

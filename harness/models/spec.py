@@ -84,4 +84,20 @@ def parse_spec(text: str) -> ModelSpec:
         return ModelSpec(spec, "run", path, recorded_model=model or None)
     if _OPENAI_NAME.match(spec) and ":" not in spec:
         return ModelSpec(spec, "openai", spec)
-    raise UsageError(f"unknown model spec '{spec}': {SPEC_HELP}")
+    raise UsageError(f"unknown model spec '{spec}'{spec_suggestion(spec)}: {SPEC_HELP}")
+
+
+_PREFIXES = ("openai", "hf", "predictions", "run", "ft")
+_COMMON_NAMES = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-3.5-turbo", "o1", "o3-mini", "o4-mini")
+
+
+def spec_suggestion(spec: str) -> str:
+    """` (did you mean 'openai:gpt-4o'?)` for a mistyped prefix or OpenAI name, else ``."""
+    import difflib
+
+    prefix, sep, rest = spec.partition(":")
+    if sep:
+        close = difflib.get_close_matches(prefix.lower(), _PREFIXES, n=1, cutoff=0.5)
+        return f" (did you mean '{close[0]}:{rest}'?)" if close else ""
+    close = difflib.get_close_matches(spec.lower(), _COMMON_NAMES, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""

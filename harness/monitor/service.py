@@ -143,9 +143,8 @@ class Monitor:
     # -- one run ------------------------------------------------------------------------------
     def _run(self) -> tuple[RunFigures | None, Path | None, str | None]:
         """Run the suite: (its figures or None when it failed, run directory, failure reason)."""
-        from rich.console import Console
-
         from harness.api import RunOptions, run_suite
+        from harness.terminal import make_console
 
         options = self.options
         run_options = RunOptions(
@@ -154,7 +153,7 @@ class Monitor:
             progress=False, history=True, baseline=options.baseline, judge=options.judge,
         )
         try:
-            outcome = run_suite(self.suite, run_options, Console(stderr=True))
+            outcome = run_suite(self.suite, run_options, make_console(stderr=True))
         except HarnessError as exc:
             run_dir = getattr(exc, "run_dir", None)
             return None, run_dir, exc.lines()[0]

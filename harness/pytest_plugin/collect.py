@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.checks.base import check_text
 from harness.pytest_plugin.session import SuitePlan, SuiteRun
 from harness.suite.case import Case
 
@@ -114,7 +115,7 @@ class CaseItem(_SuiteItem):
             return
         failing = [check for check in record.get("checks") or [] if not check.get("passed")]
         lines = [f"case '{self.case.id}' on model '{self.model}' failed {len(failing)} check(s):"]
-        lines += [f"  - {check['name']}: {check['reason']}" for check in failing]
+        lines += [f"  - {check_text(check)}" for check in failing]
         output = record.get("output") or ""
         shown = output if len(output) <= OUTPUT_SHOWN else output[:OUTPUT_SHOWN] + "…"
         lines.append(f"  output: {shown!r}")

@@ -83,10 +83,9 @@ class SuiteRun:
 
     def _execute(self, config: pytest.Config, case_ids: set[str], models: list[str]) -> dict[str, Any]:
         """Run the suite now; the note other workers and the summary read."""
-        from rich.console import Console
-
         from harness.api import RunOptions, run_suite
         from harness.errors import HarnessError
+        from harness.terminal import make_console
 
         plan = self.plan
         suite = plan.suite
@@ -108,7 +107,7 @@ class SuiteRun:
         note: dict[str, Any] = {"suite": str(plan.path), "cases": len(suite.cases), "of": len(plan.suite.cases),
                                 "run_dir": None, "error": None}
         try:
-            outcome = run_suite(suite, options, Console(stderr=True, quiet=True))
+            outcome = run_suite(suite, options, make_console(stderr=True, quiet=True))
             note["run_dir"] = str(outcome.run_dir)
         except HarnessError as exc:
             run_dir = getattr(exc, "run_dir", None)

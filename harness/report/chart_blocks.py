@@ -10,9 +10,7 @@ from markupsafe import Markup
 from harness.gates.figures import format_value
 from harness.report.charts import Cell, Dot, Series, dot_whisker, heatmap, histograms
 from harness.report.view import RunView
-from harness.stats.intervals import wilson_interval
-
-CONFIDENCE = 0.95
+from harness.stats.bounds import METHOD_LABELS, proportion_bounds
 
 
 def _pct(value: float) -> str:
@@ -36,6 +34,13 @@ def _scale_of(values: list[float]) -> tuple[float, float, Any]:
     return (0.0, 1.0, _score) if all(v <= 1.0 for v in values) else (0.0, max(100.0, *values), _score)
 
 
+def _method_caption(entries: list[dict[str, Any]]) -> str:
+    """How the whiskers of one chart were computed, from the `method` each summary entry records."""
+    methods = list(dict.fromkeys(str(entry.get("method") or "bootstrap") for entry in entries))
+    labels = [METHOD_LABELS.get(m, "percentile bootstrap over cases, approximate at small n") for m in methods]
+    return "whiskers: 95% interval, " + "; ".join(labels)
+
+
 def _figure_charts(view: RunView) -> list[dict[str, Any]]:
     blocks = view.summary.get("models") or {}
     colours = view.colours
@@ -45,25 +50,30 @@ def _figure_charts(view: RunView) -> list[dict[str, Any]]:
         block = blocks.get(model) or {}
         answered = int(block.get("answered") or 0)
         if answered:
-            interval = wilson_interval(float(block.get("passed") or 0), answered, CONFIDENCE)
+            interval = proportion_bounds(int(block.get("passed") or 0), answered).interval
             rows.append(Dot(model, block.get("pass_rate"), interval.low, interval.high, colours[model],
                             f"{block.get('passed', 0)} of {answered} passed"))
     if rows:
-        found.append(_chart("fig-pass_rate", "pass rate", dot_whisker(rows, 0, 1, _pct, "pass rate per model")))
+        found.append(_chart("fig-pass_rate", "pass rate", dot_whisker(rows, 0, 1, _pct, "pass rate per model"),
+                            _method_caption([{"method": "clopper-pearson"}])))
     for name in view.figures.metric_names():
         rows = []
+        entries = []
         for model in view.models:
             entry = ((blocks.get(model) or {}).get("metrics") or {}).get(name) or {}
             if entry.get("value") is None:
                 continue
             ci = entry.get("ci") or {}
+            entries.append(entry)
             rows.append(Dot(model, float(entry["value"]), ci.get("low"), ci.get("high"), colours[model],
                             f"n={entry.get('n', '?')}"))
         if rows:
             lo, hi, fmt = _scale_of([v for r in rows for v in (r.value, r.high) if v is not None])
-            found.append(_chart(f"fig-{name}", name, dot_whisker(rows, lo, hi, fmt, f"{name} per model")))
+            found.append(_chart(f"fig-{name}", name, dot_whisker(rows, lo, hi, fmt, f"{name} per model"),
+                                _method_caption(entries)))
     for kind, label in (("rubric", "rubric score"), ("closed_qa", "closed-QA")):
         rows = []
+        entries = []
         scale: Any = None
         for model in view.models:
             entry = (view.summary.get(kind) or {}).get(model) or {}
@@ -71,13 +81,14 @@ def _figure_charts(view: RunView) -> list[dict[str, Any]]:
                 continue
             scale = entry.get("scale") or scale
             ci = entry.get("ci") or {}
+            entries.append(entry)
             rows.append(Dot(model, float(entry["mean"]), ci.get("low"), ci.get("high"), colours[model],
                             f"{entry.get('n', 0)} graded"))
         if rows:
             numeric = isinstance(scale, dict) and kind == "rubric"
             lo, hi = (float(scale["min"]), float(scale["max"])) if numeric else (0.0, 1.0)
             svg = dot_whisker(rows, lo, hi, _score if numeric else _pct, f"{label} per model")
-            found.append(_chart(f"fig-{kind}", label, svg))
+            found.append(_chart(f"fig-{kind}", label, svg, _method_caption(entries)))
     return found
 
 
@@ -144,8 +155,9 @@ def _win_rate_by_tag(view: RunView) -> list[dict[str, Any]]:
                             view.colours.get(candidate, "#0969da"),
                             f"{block.get('wins', 0)}/{block.get('losses', 0)}/{block.get('ties', 0)} W/L/T"))
         svg = dot_whisker(rows, 0, 1, _pct, f"win rate of {candidate} per tag", reference=0.5)
+        blocks = [entry, *(entry.get("by_tag") or {}).values()]
         found.append(_chart(f"win-{candidate}", f"win rate by tag: {candidate} vs {entry.get('baseline')}", svg,
-                            "dashed line: 50%, as good as the baseline"))
+                            "dashed line: 50%, as good as the baseline; " + _method_caption(blocks)))
     return found
 
 
@@ -156,8 +168,8 @@ def charts(view: RunView) -> dict[str, Any] | None:
     distributions = _distributions(view)
     wins = _win_rate_by_tag(view)
     groups = [
-        {"title": "Figures per model", "caption": "dots: value; whiskers: 95% interval (Wilson for pass rates, "
-                                                  "bootstrap over cases for metrics and judge grades)", "charts": figures},
+        {"title": "Figures per model", "caption": "dots: value; whiskers: two-sided 95% interval (each chart names "
+                                                  "its method; see docs/statistics.md)", "charts": figures},
         {"title": "By tag", "caption": "", "charts": ([tags] if tags else []) + wins},
         {"title": "Distributions", "caption": "cases per bin, one row per model", "charts": distributions},
     ]

@@ -7,6 +7,10 @@ the metrics both answers carry, of baseline minus candidate), largest loss first
 order; improvements by gain. The exact McNemar test says whether the flips lean one way by
 more than chance. This is summary.json's `comparison` block, computed at report time from
 results.jsonl, so any run directory with a baseline gets it.
+
+What a small sample cannot show is said, as `harness diff` says it: each entry records the fewest
+pass -> fail flips McNemar would call significant (`needed_flips`), and `power_note` turns a
+regression count that is not significant into one sentence saying what it would take.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.stats.mcnemar import mcnemar_exact
+from harness.stats.mcnemar import mcnemar_exact, smallest_significant_regressions
 
 Verdict = Literal["pass", "fail", "error"]
 Key = tuple[str, int]  # (case id, repeat)
+ALPHA = 0.05  # the level of the regression test, as `harness diff`'s default --alpha
 
 
 def verdict(record: dict[str, Any] | None) -> Verdict | None:
@@ -94,6 +99,8 @@ def compare(results: Sequence[dict[str, Any]], baseline: str, candidate: str) ->
         "improvements": len(improvements),
         **counts,
         "mcnemar_p": test.p_value,
+        "alpha": ALPHA,
+        "needed_flips": smallest_significant_regressions(len(improvements), ALPHA),
         "regressed": [c.as_dict() for c in regressions],
         "improved": [c.as_dict() for c in improvements],
     }
@@ -104,3 +111,34 @@ def comparison_block(results: Sequence[dict[str, Any]], baseline: str | None, mo
     if baseline is None or baseline not in models:
         return {}
     return {name: compare(results, baseline, name) for name in models if name != baseline}
+
+
+def power_note(regressions: int, improvements: int, paired: int, p_value: float, alpha: float = ALPHA,
+               needed: int | None = None) -> str:
+    """One sentence on what these paired cases cannot show: that `paired` cases cannot hold a
+    significant regression at all, or that `regressions` flips are not significant and how many
+    it would take. `needed` is the fewest significant flips (computed when not given)."""
+    if needed is None:
+        needed = smallest_significant_regressions(improvements, alpha)
+    need = "no number of" if needed is None else f"at least {needed}"
+    given = f" (with {improvements} fail → pass)" if improvements else ""
+    if needed is None or needed + improvements > paired:
+        return (f"{paired} paired cases cannot show a significant regression: it takes {need} pass → fail "
+                f"flips{given} for exact McNemar at α = {alpha:g}")
+    flips = "flip is" if regressions == 1 else "flips are"
+    return (f"{regressions} pass → fail {flips} not significant at α = {alpha:g} (exact McNemar "
+            f"p = {p_value:.3g}); it takes {need} pass → fail flips{given} on these {paired} cases")
+
+
+def comparison_note(entry: dict[str, Any]) -> str | None:
+    """The power note of a summary.json comparison entry whose regressions are not significant;
+    None when there are none, or when McNemar finds them significant."""
+    regressions, improvements = int(entry.get("regressions") or 0), int(entry.get("improvements") or 0)
+    p_value = entry.get("mcnemar_p")
+    alpha = float(entry.get("alpha") or ALPHA)
+    if not regressions or p_value is None:
+        return None
+    if float(p_value) < alpha and regressions > improvements:
+        return None
+    needed = entry.get("needed_flips") if "needed_flips" in entry else smallest_significant_regressions(improvements, alpha)
+    return power_note(regressions, improvements, int(entry.get("paired") or 0), float(p_value), alpha, needed)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from harness.report import leaderboard, panel_labels
+from harness.report.comparison import comparison_note
+from harness.terminal import literal
 
 
 def _pct(value: float | None) -> str:
@@ -21,7 +22,7 @@ def _seconds(value: float | None) -> str:
 
 
 def print_summary(summary: dict[str, Any], console: Console, title: str | None = None) -> None:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=literal(title) if title else None, title_justify="left")
     table.add_column("model", overflow="fold")
     for column in ("results", "passed", "failed", "errors", "pass rate", "p50", "p95", "tokens in/out", "cached"):
         table.add_column(column, justify="right")
@@ -31,10 +32,10 @@ def print_summary(summary: dict[str, Any], console: Console, title: str | None =
         role = "baseline" if name == baseline else ("candidate" if name in comparison else None)
         errors = str(block["errors"])
         if block["errors"]:
-            kinds = ", ".join(f"{k} {v}" for k, v in block.get("errors_by_kind", {}).items())
+            kinds = literal(", ".join(f"{k} {v}" for k, v in block.get("errors_by_kind", {}).items()))
             errors = f"[red]{errors}[/] ({kinds})"
         table.add_row(
-            f"{escape(name)} [dim]({role})[/]" if role else name,
+            f"{literal(name)} [dim]({role})[/]" if role else literal(name),
             str(block["results"]),
             str(block["passed"]),
             str(block["failed"]),
@@ -64,6 +65,9 @@ def print_comparison(summary: dict[str, Any], console: Console) -> None:
         text.append(f"{count} regression{'s' if count != 1 else ''}{named}", style="red" if count else "green")
         text.append(f", {improved} improvement{'s' if improved != 1 else ''}, {entry.get('both_pass', 0)} pass on both, "
                     f"{entry.get('both_fail', 0)} fail on both")
+        note = comparison_note(entry)
+        if note:
+            text.append(f"; {note}", style="dim")
         console.print(text, soft_wrap=True)
 
 
@@ -92,14 +96,14 @@ def print_metrics(summary: dict[str, Any], console: Console) -> None:
     table = Table(title="reference metrics (95% CI)", title_justify="left")
     table.add_column("metric")
     for model in models:
-        table.add_column(model, justify="right", overflow="fold")
+        table.add_column(literal(model), justify="right", overflow="fold")
     for name in names:
-        table.add_row(name, *(_figure(name, metrics[name]) if name in metrics else "-" for metrics in models.values()))
+        table.add_row(literal(name), *(_figure(name, metrics[name]) if name in metrics else "-" for metrics in models.values()))
     console.print(table)
     for model, block in summary.get("models", {}).items():
         unmatched = (block.get("classification") or {}).get("unmatched")
         if unmatched:
-            console.print(f"{model}: {unmatched} outputs matched no label (counted as 'unmatched')", highlight=False)
+            console.print(f"{model}: {unmatched} outputs matched no label (counted as 'unmatched')", markup=False)
 
 
 def _interval(interval: dict[str, float] | None) -> str:
@@ -120,17 +124,17 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
     if pairwise:
         table = Table(title="pairwise (LLM judge, both orders)", title_justify="left")
         table.add_column("candidate vs baseline", overflow="fold")
-        for column in ("win rate", "95% CI", "Wilson", "W/L/T", "invalid", "position bias", "soft win rate"):
+        for column in ("win rate", "95% CI", "lower bound", "W/L/T", "invalid", "position bias", "soft win rate"):
             table.add_column(column, justify="right")
         for name, block in pairwise.items():
             bias = block["position_bias"]
             bias_text = "-" if bias["first_slot_rate"] is None else f"{100 * bias['first_slot_rate']:.0f}% first"
             soft = block.get("soft")
             table.add_row(
-                f"{name} vs {block['baseline']}",
+                literal(f"{name} vs {block['baseline']}"),
                 _pct(block["win_rate"]),
                 _interval(block["ci"]),
-                _interval(block["wilson"]),
+                _pct(block.get("lower_bound")),
                 f"{block['wins']}/{block['losses']}/{block['ties']}",
                 _count(block["invalid"]),
                 bias_text,
@@ -147,9 +151,9 @@ def print_judging(summary: dict[str, Any], console: Console) -> None:
             table.add_column(column, justify="right")
         for name, block in grades.items():
             ci = block["ci"]
-            binary = "wilson" in block
+            binary = kind == "closed_qa" or bool(block.get("binary", "wilson" in block))
             table.add_row(
-                name,
+                literal(name),
                 _pct(block["mean"]) if binary else _number(block["mean"]),
                 _interval(ci) if binary else ("-" if not ci else f"{ci['low']:.2f}-{ci['high']:.2f}"),
                 str(block["n"]),

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.checks.base import check_text
+
 BASE_COLUMNS = [
     "case_id",
     "model",
@@ -42,7 +44,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
         "passed": record.get("passed"),
         "error_kind": error.get("kind"),
         "error": error.get("message"),
-        "failed_checks": "; ".join(c["reason"] for c in record.get("checks", []) if not c["passed"]),
+        "failed_checks": "; ".join(check_text(c) for c in record.get("checks", []) if not c["passed"]),
         "latency_s": record.get("latency_s"),
         "prompt_tokens": usage.get("prompt_tokens"),
         "completion_tokens": usage.get("completion_tokens"),

@@ -6,6 +6,11 @@ metric's change with a paired bootstrap CI (cases resampled together); the win-r
 over the items judged validly in both runs; cases added, removed, newly erroring.
 A regression is significant when McNemar rejects at `alpha` with more pass -> fail than
 fail -> pass flips, or a paired interval of a metric or the win rate lies wholly below zero.
+
+What a small sample cannot show is said, not implied: each model records the fewest pass -> fail
+flips McNemar would call significant, and whether its paired cases could hold that many. BLEU
+and chrF are corpus-level figures, so the diff shows each run's corpus value (from summary.json);
+the per-case sentence scores appear only as rows labelled "(sentence mean)".
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.checks.base import check_text
 from harness.errors import UsageError
+from harness.metrics.options import CORPUS_METRICS
+from harness.report.comparison import power_note
 from harness.run.store import RunData
-from harness.stats.mcnemar import McNemarResult, mcnemar_exact
+from harness.stats.mcnemar import McNemarResult, mcnemar_exact, smallest_significant_regressions
 from harness.stats.paired import PairedDelta, paired_bootstrap
 
 Key = tuple[str, int]  # (case id, repeat)
@@ -45,6 +53,8 @@ class ModelDiff:
     pass_rate: PairedDelta | None
     metrics: dict[str, PairedDelta]
     win_rate: PairedDelta | None
+    alpha: float = 0.05
+    corpus: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # run-level BLEU, chrF
     reasons: list[str] = field(default_factory=list)  # why it is a significant regression
 
     @property
@@ -54,6 +64,29 @@ class ModelDiff:
     @property
     def significant_regression(self) -> bool:
         return bool(self.reasons)
+
+    @property
+    def needed_flips(self) -> int | None:
+        """The fewest pass -> fail flips McNemar would call significant, given the fail -> pass flips."""
+        return smallest_significant_regressions(self.mcnemar.improvements, self.alpha)
+
+    @property
+    def detectable(self) -> bool:
+        """Whether these paired cases could show a significant pass -> fail regression at all."""
+        needed = self.needed_flips
+        return needed is not None and needed + self.mcnemar.improvements <= self.paired
+
+    @property
+    def inconclusive(self) -> bool:
+        """Not significant, yet not a clean bill: flips went the wrong way, or none could have counted."""
+        return not self.significant_regression and (self.mcnemar.regressions > 0 or not self.detectable)
+
+    def power_note(self) -> str | None:
+        """What this sample cannot show, in one sentence; None when there is nothing to say."""
+        if not self.inconclusive:
+            return None
+        test = self.mcnemar
+        return power_note(test.regressions, test.improvements, self.paired, test.p_value, self.alpha, self.needed_flips)
 
 
 @dataclass
@@ -66,10 +99,21 @@ class RunDiff:
     added: list[str]
     removed: list[str]
     models: list[ModelDiff]
+    max_flips: int | None = None  # --max-flips: more pass -> fail flips than this fail, whatever p
 
     @property
     def significant_regression(self) -> bool:
         return any(m.significant_regression for m in self.models)
+
+    @property
+    def inconclusive(self) -> bool:
+        return not self.significant_regression and any(m.inconclusive for m in self.models)
+
+    def too_many_flips(self) -> list[ModelDiff]:
+        """Models with more pass -> fail flips than --max-flips allows."""
+        if self.max_flips is None:
+            return []
+        return [m for m in self.models if m.mcnemar.regressions > self.max_flips]
 
 
 def _index(data: RunData, model: str) -> dict[Key, dict[str, Any]]:
@@ -77,7 +121,7 @@ def _index(data: RunData, model: str) -> dict[Key, dict[str, Any]]:
 
 
 def _failing(record: dict[str, Any]) -> list[str]:
-    return [str(c.get("reason")) for c in record.get("checks") or [] if not c.get("passed")]
+    return [check_text(c) for c in record.get("checks") or [] if not c.get("passed")]
 
 
 def _flip(key: Key, base: dict[str, Any], new: dict[str, Any], failing: dict[str, Any]) -> Flip:
@@ -138,7 +182,8 @@ def diff_model(base: RunData, new: RunData, base_model: str, new_model: str, alp
         old_metrics, new_metrics = old.get("metrics") or {}, record.get("metrics") or {}
         for name, value in new_metrics.items():
             if isinstance(value, (int, float)) and isinstance(old_metrics.get(name), (int, float)):
-                pair = metric_pairs.setdefault(name, ([], []))
+                label = f"{name} (sentence mean)" if name in CORPUS_METRICS else name
+                pair = metric_pairs.setdefault(label, ([], []))
                 pair[0].append(float(old_metrics[name]))
                 pair[1].append(float(value))
     test = mcnemar_exact(len(regressed), len(fixed))
@@ -153,7 +198,7 @@ def diff_model(base: RunData, new: RunData, base_model: str, new_model: str, alp
     win_rate = paired_bootstrap([old_scores[k] for k in common], [new_scores[k] for k in common], seed=seed)
 
     result = ModelDiff(base_model, new_model, len(base_pass), regressed, fixed, new_errors, fixed_errors, test,
-                       pass_rate, metrics, win_rate)
+                       pass_rate, metrics, win_rate, alpha, _corpus_figures(base, new, base_model, new_model))
     if test.p_value < alpha and test.regressions > test.improvements:
         result.reasons.append(
             f"{test.regressions} cases went pass → fail and {test.improvements} fail → pass (exact McNemar p = {test.p_value:.3g})"
@@ -169,12 +214,30 @@ def diff_model(base: RunData, new: RunData, base_model: str, new_model: str, alp
     return result
 
 
+def _corpus_figures(
+    base: RunData, new: RunData, base_model: str, new_model: str
+) -> dict[str, tuple[float | None, float | None]]:
+    """Each run's own corpus BLEU / chrF for the model, as its summary reports them."""
+
+    def value(data: RunData, model: str, name: str) -> float | None:
+        metrics = (((data.summary or {}).get("models") or {}).get(model) or {}).get("metrics") or {}
+        figure = metrics.get(name) or {}
+        return float(figure["value"]) if figure.get("value") is not None else None
+
+    figures = {}
+    for name in CORPUS_METRICS:
+        before, after = value(base, base_model, name), value(new, new_model, name)
+        if before is not None or after is not None:
+            figures[name] = (before, after)
+    return figures
+
+
 def _case_ids(data: RunData) -> list[str]:
     return list(dict.fromkeys(str(r["case_id"]) for r in data.results))
 
 
 def diff_runs(base: RunData, new: RunData, models: list[str] | None = None, alpha: float = 0.05,
-              seed: int = 20240521) -> RunDiff:
+              seed: int = 20240521, max_flips: int | None = None) -> RunDiff:
     """Compare two runs of the same suite. Raises UsageError when they are of different suites."""
     base_suite, new_suite = base.run.get("suite") or {}, new.run.get("suite") or {}
     if base_suite.get("name") != new_suite.get("name"):
@@ -196,4 +259,5 @@ def diff_runs(base: RunData, new: RunData, models: list[str] | None = None, alph
         added=[case for case in new_ids if case not in base_set],
         removed=[case for case in base_ids if case not in new_set],
         models=[diff_model(base, new, a, b, alpha, seed) for a, b in pairs],
+        max_flips=max_flips,
     )

@@ -38,10 +38,21 @@ def delta_text(delta: PairedDelta | None, percent: bool) -> dict[str, str]:
     }
 
 
+def _corpus_row(name: str, before: float | None, after: float | None) -> dict[str, str]:
+    """A corpus figure (BLEU, chrF): each run's own value; no paired interval (it is not a mean)."""
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    change = "-" if before is None or after is None else f"{after - before:+.2f}"
+    return {"figure": f"{name} (corpus)", "base": show(before), "new": show(after), "delta": change,
+            "ci": "-", "n": "-", "mark": ""}
+
+
 def model_rows(model: ModelDiff) -> list[dict[str, str]]:
     rows = [{"figure": "pass rate", **delta_text(model.pass_rate, True)}]
     if model.win_rate is not None:
         rows.append({"figure": "win rate", **delta_text(model.win_rate, True)})
+    rows.extend(_corpus_row(name, *values) for name, values in model.corpus.items())
     rows.extend({"figure": name, **delta_text(delta, False)} for name, delta in model.metrics.items())
     return rows
 
@@ -49,6 +60,10 @@ def model_rows(model: ModelDiff) -> list[dict[str, str]]:
 def _verdict(diff: RunDiff, emoji: bool = True) -> str:
     if diff.significant_regression:
         return ("❌" if emoji else "✗") + " significant regression"
+    if diff.too_many_flips():
+        return ("❌" if emoji else "✗") + f" more pass → fail flips than --max-flips {diff.max_flips}"
+    if diff.inconclusive:
+        return ("⚠️" if emoji else "!") + " no significant regression shown, but this sample cannot rule one out"
     return ("✅" if emoji else "✓") + " no significant regression"
 
 
@@ -80,7 +95,10 @@ def render_diff_markdown(diff: RunDiff) -> str:
         lines.append("")
         for reason in model.reasons:
             lines.append(f"- **regression:** {cell(reason, 300)}")
-        if model.reasons:
+        note = model.power_note()
+        if note:
+            lines.append(f"- **not shown:** {cell(note, 300)}")
+        if model.reasons or note:
             lines.append("")
         if model.regressed:
             lines += ["Cases that went pass → fail:", "", "| case | tags | failing checks |", "|---|---|---|"]

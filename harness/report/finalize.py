@@ -34,8 +34,26 @@ class ReportOutcome:
         return all(g.passed for g in self.gates)
 
 
+def refresh_bounds(data: RunData) -> bool:
+    """Recompute the judging blocks of a run summarized before the bounds valid at every n
+    (harness/stats/bounds.py), so re-gating an old run uses them too. True when it changed."""
+    summary = data.summary
+    if not summary or not data.judgments:
+        return False
+    entries = [entry for kind in ("pairwise", "rubric", "closed_qa") for entry in (summary.get(kind) or {}).values()]
+    if all("method" in entry for entry in entries):
+        return False
+    from harness.judging.summary import judging_summary
+
+    judge = data.run.get("judge") or {}
+    options = {key: judge[key] for key in ("resamples", "seed") if judge.get(key) is not None}
+    summary.update(judging_summary(data.judgments, **options))
+    return True
+
+
 def run_gates(data: RunData, extra: list[str] | None = None) -> list[GateOutcome]:
     """The run's recorded gates (plus `extra`) evaluated against its summary.json."""
+    refresh_bounds(data)
     texts = [*run_gate_texts(data.run), *(extra or [])]
     gates = parse_gates(texts, origin="gate")
     return evaluate_gates(gates, RunFigures(data.summary or {}, data.run))

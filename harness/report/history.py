@@ -150,8 +150,11 @@ def index_directory(directory: Path) -> int:
     return added
 
 
-def load_history(directory: Path, suite: str | None = None, limit: int | None = None) -> list[HistoryRun]:
-    """Runs oldest first (the last `limit` of them), optionally of one suite."""
+def load_history(
+    directory: Path, suite: str | None = None, limit: int | None = None, models: Sequence[str] = ()
+) -> list[HistoryRun]:
+    """Runs oldest first, optionally of one suite and only those with one of `models`; the last
+    `limit` of them counted after these filters."""
     with connect(directory) as db:
         query = "SELECT run_id, suite, path, started_at, status, cases, models, baseline, gates_total, gates_failed FROM runs"
         params: Sequence[Any] = ()
@@ -159,9 +162,13 @@ def load_history(directory: Path, suite: str | None = None, limit: int | None = 
             query += " WHERE suite = ?"
             params = (suite,)
         query += " ORDER BY started_at DESC, run_id DESC"
-        if limit is not None:
+        if limit is not None and not models:
             query += f" LIMIT {int(limit)}"
         rows = list(db.execute(query, params))
+        if models:
+            wanted = set(models)
+            rows = [row for row in rows if wanted & set(orjson.loads(row[6]))]
+            rows = rows[:limit] if limit is not None else rows
         figures: dict[str, dict[tuple[str, str], float]] = {row[0]: {} for row in rows}
         bounds: dict[str, dict[tuple[str, str], tuple[float | None, float | None]]] = {row[0]: {} for row in rows}
         for run_id, model, figure, value, lower, upper in db.execute(

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.gates.figures import format_value
 from harness.report import leaderboard, panel_labels
+from harness.report.comparison import comparison_note
 from harness.report.view import CaseRow, RunView
 
 MAX_ROWS = 10
@@ -40,7 +41,7 @@ def _why(row: CaseRow, model: str) -> str:
     answer = row.answers.get(model) or {}
     if answer.get("error"):
         return f"error: {answer['error']}"
-    reasons = [str(reason) for _, passed, reason in answer.get("checks", []) if not passed]
+    reasons = [f"{name}: {reason}" for name, passed, reason in answer.get("checks", []) if not passed]
     judged = row.pairwise.get(model) or {}
     if judged.get("outcome") == "loss":
         reasons.append("judge preferred the baseline in both orders")
@@ -169,6 +170,23 @@ def gate_lines(view: RunView) -> list[str]:
     return ["### Gates", "", *_table(["result", "gate", "figure", "bound used", "value", "threshold", "note"], rows), ""]
 
 
+def cache_lines(run: dict[str, Any]) -> list[str]:
+    """`tuned: 8 answers (oldest 3 min)` per model that reused cached answers (run.json models[].cache),
+    and `judge gpt-4o: 16 judgments (...)` per judge that reused cached verdicts (judge.cache)."""
+    from harness.run.reuse import format_age
+
+    found = [(str(m.get("name")), "answers", m.get("cache") or {}) for m in run.get("models") or []]
+    judged = (run.get("judge") or {}).get("cache") or {}
+    found += [(f"judge {name}", "judgments", entry or {}) for name, entry in judged.items()]
+    lines = []
+    for label, what, reuse in found:
+        if reuse.get("reused"):
+            age = reuse.get("oldest_age_s")
+            oldest = f" (oldest {format_age(float(age))})" if age is not None else ""
+            lines.append(f"{label}: {reuse['reused']} {what}{oldest}")
+    return lines
+
+
 def break_even_lines(view: RunView) -> list[str]:
     cost = (view.summary.get("cost") or {}).get("break_even")
     return [f"Fine-tune break-even: {cell(cost.get('text'))}", ""] if cost else []
@@ -208,13 +226,18 @@ def render_markdown(view: RunView) -> str:
     if view.run.get("status") not in (None, "complete"):
         facts.append(f"status **{cell(view.run.get('status'))}**")
     lines = [f"## harness: {cell(view.suite_name)} — {_title(view)}", "", " · ".join(facts), ""]
+    reused = cache_lines(view.run)
+    if reused:
+        lines += ["From the cache: " + "; ".join(cell(line, 200) for line in reused), ""]
     for candidate, entry in view.comparison.items():
         regressions, improvements = int(entry.get("regressions") or 0), int(entry.get("improvements") or 0)
         p = entry.get("mcnemar_p")
         test = f" (exact McNemar p = {p:.3g})" if p is not None and (regressions or improvements) else ""
+        note = comparison_note(entry)
         lines += [f"{code(candidate)} against {code(entry.get('baseline'))}: **{regressions} regression"
                   f"{'s' if regressions != 1 else ''}**, {improvements} improvement{'s' if improvements != 1 else ''}, "
-                  f"{entry.get('both_pass', 0)} pass on both, {entry.get('both_fail', 0)} fail on both{test}.", ""]
+                  f"{entry.get('both_pass', 0)} pass on both, {entry.get('both_fail', 0)} fail on both{test}."
+                  + (f" {cell(note, 300)}." if note else ""), ""]
     for part in PARTS:
         lines += part(view)
     lines.append("Full report with every answer side by side: report.html in the run directory.")

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.gates.figures import format_value, wilson_one_sided
+from harness.gates.figures import format_value
 from harness.report import leaderboard as ranking
 from harness.report import panel_labels
 from harness.report.chart_blocks import charts
+from harness.report.comparison import comparison_note
 from harness.report.view import RunView
+from harness.stats.bounds import proportion_bounds
 
 Builder = Callable[[RunView], "dict[str, Any] | None"]
 
@@ -54,9 +56,32 @@ def header_facts(view: RunView) -> list[str]:
     if judge:
         spec = judge.get("spec")
         facts.append(f"judge {judge.get('model')}" + (f" ({spec})" if spec and spec != judge.get("model") else ""))
+    reused = cache_fact(run)
+    if reused:
+        facts.append(reused)
     facts.append(f"status {run.get('status') or 'unknown'}")
     facts.append(f"harness {run.get('harness_version') or ''}")
     return facts
+
+
+def cache_fact(run: dict[str, Any]) -> str | None:
+    """`16 answers and 8 judgments reused from the cache (oldest 3 min)`: the run's reuse at a
+    glance (run.json models[].cache and judge.cache)."""
+    from harness.run.reuse import format_age
+
+    answers = [(m.get("cache") or {}) for m in run.get("models") or []]
+    judgments = [entry or {} for entry in ((run.get("judge") or {}).get("cache") or {}).values()]
+    parts = []
+    for entries, what in ((answers, "answer"), (judgments, "judgment")):
+        count = sum(int(entry.get("reused") or 0) for entry in entries)
+        if count:
+            parts.append(f"{count} {what}{'s' if count != 1 else ''}")
+    if not parts:
+        return None
+    ages = [float(entry["oldest_age_s"]) for entry in (*answers, *judgments)
+            if entry.get("reused") and entry.get("oldest_age_s") is not None]
+    oldest = f" (oldest {format_age(max(ages))})" if ages else ""
+    return f"{' and '.join(parts)} reused from the cache{oldest}"
 
 
 def verdict(view: RunView) -> dict[str, Any]:
@@ -73,6 +98,7 @@ def verdict(view: RunView) -> dict[str, Any]:
             "both_pass": int(entry.get("both_pass") or 0),
             "both_fail": int(entry.get("both_fail") or 0),
             "p": entry.get("mcnemar_p"),
+            "note": comparison_note(entry),
             "win_rate": pairwise.get("win_rate"),
         })
     return {"verdict": view.verdict, "comparisons": lines, "status": view.run.get("status"),
@@ -119,7 +145,7 @@ def _model_cards(view: RunView) -> list[dict[str, Any]]:
             "colour": view.colours[name],
             "spec": (by_name.get(name) or {}).get("spec", ""),
             "pass_rate": block.get("pass_rate"),
-            "pass_ci": wilson_one_sided(float(block.get("passed") or 0), answered) if answered else None,
+            "pass_ci": _pass_interval(int(block.get("passed") or 0), answered),
             "answered": answered,
             "passed": block.get("passed", 0),
             "failed": block.get("failed", 0),
@@ -131,8 +157,28 @@ def _model_cards(view: RunView) -> list[dict[str, Any]]:
             "completion_tokens": int(block.get("completion_tokens") or 0),
             "cost_per_1k": (cost_models.get(name) or {}).get("per_1k_requests"),
             "judged": judged,
+            "cache": _cache_text((by_name.get(name) or {}).get("cache") or {}),
         })
     return cards
+
+
+def _cache_text(reuse: dict[str, Any]) -> str | None:
+    """`8 answers, oldest 3 min (a name on a custom endpoint: ...)` for a model card."""
+    from harness.run.reuse import format_age
+
+    if not reuse.get("reused"):
+        return None
+    age = reuse.get("oldest_age_s")
+    oldest = f", oldest {format_age(float(age))}" if age is not None else ""
+    return f"{reuse['reused']} answers{oldest} ({reuse.get('policy')})"
+
+
+def _pass_interval(passed: int, answered: int) -> tuple[float, float] | None:
+    """The two-sided 95 % exact (Clopper–Pearson) interval of a pass rate."""
+    if not answered:
+        return None
+    interval = proportion_bounds(passed, answered).interval
+    return interval.low, interval.high
 
 
 def _win_rates(view: RunView) -> list[dict[str, Any]]:
@@ -185,7 +231,7 @@ def _grades(view: RunView) -> list[dict[str, Any]]:
     for kind in ("rubric", "closed_qa"):
         for model, entry in (view.summary.get(kind) or {}).items():
             ci = entry.get("ci") or {}
-            binary = kind == "closed_qa" or "wilson" in entry
+            binary = kind == "closed_qa" or bool(entry.get("binary", "wilson" in entry))
             show = _pct if binary else (lambda v: "-" if v is None else f"{v:.2f}")
             rows.append({
                 "kind": kind.replace("_", "-"), "model": model, "mean": show(entry.get("mean")),

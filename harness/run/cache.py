@@ -96,6 +96,17 @@ class ResponseCache:
                 found[key] = decode_response(payload)
         return found
 
+    def created_many(self, keys: Sequence[str]) -> dict[str, float]:
+        """When each stored key was written (epoch seconds): what reuse of mutable models is judged by."""
+        found: dict[str, float] = {}
+        chunk = 900
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            marks = ",".join("?" * len(part))
+            for key, created in self._db.execute(f"SELECT key, created FROM {self.table} WHERE key IN ({marks})", part):
+                found[key] = float(created)
+        return found
+
     def put_many(self, items: Iterable[tuple[str, str, GenerationResponse]]) -> None:
         """Store (key, fingerprint, response) triples in one transaction; errors are skipped."""
         now = time.time()

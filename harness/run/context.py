@@ -22,6 +22,7 @@ from harness.models.base import GenerationResponse, ModelAdapter
 from harness.models.resolve import ResolvedModel
 from harness.run.options import RunOptions, RunOutcome
 from harness.run.plan import WorkItem
+from harness.run.reuse import ModelReuse
 from harness.run.runner import ErrorBudget
 from harness.run.store import RUN_FILE, release_space, utc_now, write_json
 from harness.suite.case import Case
@@ -65,6 +66,7 @@ class RunContext:
     run_info: dict[str, Any]  # run.json
     batched: set[str] = field(default_factory=set)  # models whose requests go through the Batch API
     judge_batched: bool = False  # the judge's requests too
+    judge_reuse: dict[str, ModelReuse] = field(default_factory=dict)  # each judge's cache policy and what it reused
     records: list[dict[str, Any]] = field(default_factory=list)  # results.jsonl, in (model, case, repeat) order
     summary: dict[str, Any] = field(default_factory=dict)  # summary.json
     judgments: list[dict[str, Any]] = field(default_factory=list)  # judgments.jsonl

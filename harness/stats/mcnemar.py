@@ -32,6 +32,15 @@ def binomial_tail(k: int, n: int) -> float:
     return favourable / (1 << n)
 
 
+def smallest_significant_regressions(improvements: int, alpha: float, limit: int = 100_000) -> int | None:
+    """The fewest pass -> fail flips that McNemar would call a significant regression at `alpha`,
+    given `improvements` fail -> pass flips (None past `limit`). With none, 2 * 0.5**b < alpha."""
+    for regressions in range(improvements + 1, limit + 1):
+        if mcnemar_exact(regressions, improvements).p_value < alpha:
+            return regressions
+    return None
+
+
 def mcnemar_exact(regressions: int, improvements: int) -> McNemarResult:
     """Exact two-sided McNemar test from the discordant counts b (regressions) and c (improvements)."""
     if regressions < 0 or improvements < 0:

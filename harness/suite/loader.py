@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ from harness.suite.validation import diagnostics_from_validation
 from harness.suite.yaml_source import LocatedDocument, load_yaml_file
 
 REGEX_PREFIX = "regex:"
+# Checks a later stage adds (model specs, local paths, references), run with the loader's own so
+# every problem comes out at once: (validated file, its positions, the suite's directory).
+ExtraChecks = Callable[[SuiteFile, LocatedDocument, Path], list[Diagnostic]]
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Suite:
     sha256: str
     source_files: dict[str, str] = field(default_factory=dict)  # shown path -> sha256
     spec: SuiteFile | None = None
+    notes: list[Diagnostic] = field(default_factory=list)  # located remarks that are not problems
 
     @property
     def directory(self) -> Path:
@@ -281,8 +286,11 @@ class _Expander:
         )
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Load and validate a suite file. Raises SuiteError with one located line per problem."""
+def load_suite(path: str | Path, extra_checks: ExtraChecks | None = None) -> Suite:
+    """Load and validate a suite file. Raises SuiteError with one located line per problem.
+
+    `extra_checks` (e.g. `harness.run.preflight.suite_checks`) adds its problems to the same list;
+    what it returns as notes ends up in `Suite.notes`."""
     suite_path = Path(path)
     shown = str(path)
     doc = load_yaml_file(suite_path, shown)
@@ -320,12 +328,17 @@ def load_suite(path: str | Path) -> Suite:
         from harness.judging.templates import check_judge_templates  # judging imports suite modules
 
         problems.extend(check_judge_templates(spec.judge, doc, suite_path.parent))
+    notes: list[Diagnostic] = []
+    if extra_checks is not None:
+        for found in extra_checks(spec, doc, suite_path.parent):
+            (notes if found.note else problems).append(found)
     if not problems and not cases:
         problems.append(doc.diagnostic((), "the suite has no cases: add `cases:` or `sources:`"))
     if not problems:
         problems.extend(metric_problems(spec, cases, doc, suite_path.parent))
     if problems:
-        raise SuiteError(problems)
+        # the suite file's own problems in file order, then those of its source files
+        raise SuiteError(sorted(problems, key=lambda d: (d.path != shown, d.line or 0, d.column or 0)))
 
     return Suite(
         path=suite_path,
@@ -342,4 +355,5 @@ def load_suite(path: str | Path) -> Suite:
         sha256=hashlib.sha256(suite_path.read_bytes()).hexdigest(),
         source_files=expander.source_hashes,
         spec=spec,
+        notes=notes,
     )

@@ -186,9 +186,53 @@ class ModelConfig(StrictModel):
     timeout: float | None = Field(default=None, gt=0, description="Per-request timeout in seconds.")
     max_retries: int | None = Field(default=None, ge=0, description="Retries on 429/5xx/connection errors.")
     options: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific options (validated by the adapter).")
+    version: str | None = Field(
+        default=None,
+        description="Label of what serves this name now (e.g. a training run id): cached answers are reused only for "
+        "the same label, without an age limit. Change it whenever the model behind the name changes.",
+    )
+    cache: ModelCacheConfig | None = Field(default=None, description="Reuse of cached answers for a mutable model name.")
     batch: bool = Field(
         default=False, description="Send this model's requests through the OpenAI Batch API (half price, answers within 24 h)."
     )
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 90, '90s', '30m', '2h', '7d' or '1w'. Raises ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or text like 30m, 2h, 7d")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        found = _DURATION.match(str(value))
+        if not found:
+            raise ValueError(f"'{value}' is not a duration: write seconds or 30m, 2h, 7d")
+        seconds = float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+class ModelCacheConfig(StrictModel):
+    """`cache:` of a model entry."""
+
+    max_age: float | None = Field(
+        default=None,
+        description="Oldest cached answer of a mutable model name that may be reused: seconds or 30m, 2h, 7d "
+        "(0: never, except when resuming an interrupted run). Default: 1h.",
+    )
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+
+ModelConfig.model_rebuild()
 
 
 def _known_metric(name: str) -> str:

@@ -101,6 +101,55 @@ def _lc(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def _at(mark: yaml.Mark) -> str:
+    return f"{mark.line + 1}:{mark.column + 1}"
+
+
+def _found(problem: str) -> str:
+    return "end of file" if "end of stream" in problem else problem.removeprefix("found ")
+
+
+def syntax_diagnostic(exc: yaml.MarkedYAMLError, path: str) -> Diagnostic:
+    """A YAML syntax error located where the problem starts, in words a suite author can act on.
+
+    PyYAML (and libyaml) report two marks: the context (the construct being read, e.g. the
+    opening quote) and the problem (where reading failed, often the end of the file). An
+    unclosed quote or bracket starts at the context; an indentation or tab problem is on the
+    problem's line. Both marks are kept in the message.
+    """
+    context, problem = exc.context or "", exc.problem or ""
+    context_mark, problem_mark = exc.context_mark, exc.problem_mark
+    if problem.startswith("found character") and "next token" in context:  # a tab (libyaml omits the character)
+        where, message = problem_mark or context_mark, "a tab character: YAML indents and separates with spaces only"
+    elif context_mark is not None and "quoted scalar" in context:
+        where = context_mark
+        message = f"unclosed quoted scalar (found {_found(problem)} at {_at(problem_mark)})" if problem_mark else "unclosed quoted scalar"
+    elif context_mark is not None and "flow" in context:
+        bracket = "[" if "sequence" in context else "{"
+        where = context_mark
+        message = f"unclosed '{bracket}' ({problem}" + (f" at {_at(problem_mark)})" if problem_mark else ")")
+    elif context_mark is not None and "simple key" in context:
+        where = context_mark
+        message = "a line that is neither 'key: value' nor a '- ' list item" + (
+            f" (no ':' found before {_at(problem_mark)})" if problem_mark else ""
+        )
+    elif context_mark is not None and "block" in context and problem_mark is not None:
+        where = problem_mark
+        message = f"bad indentation: this line does not line up with the block that starts at {_at(context_mark)} ({problem})"
+    elif "mapping values are not allowed" in problem:
+        where = problem_mark
+        message = "unexpected ':': is this line indented too far, or does a value with ': ' need quotes?"
+    else:
+        where = context_mark or problem_mark
+        detail = "; ".join(part for part in (context, problem) if part) or "invalid YAML"
+        if context_mark is not None and problem_mark is not None and _at(context_mark) != _at(problem_mark):
+            detail += f" (at {_at(problem_mark)})"
+        message = f"invalid YAML: {detail}"
+    if where is None:
+        return Diagnostic(path, message)
+    return Diagnostic(path, message, where.line + 1, where.column + 1)
+
+
 def parse_yaml(text: str, path: str) -> LocatedDocument:
     """Parse one YAML document, raising SuiteError with `path:line:col` on malformed input."""
     loader = _Loader(text)
@@ -112,11 +161,7 @@ def parse_yaml(text: str, path: str) -> LocatedDocument:
         builder = _Builder(doc, loader)
         doc.data = builder.build(node, ())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if mark is None:
-            raise SuiteError([Diagnostic(path, f"invalid YAML: {problem}")]) from exc
-        raise SuiteError([Diagnostic(path, f"invalid YAML: {problem}", mark.line + 1, mark.column + 1)]) from exc
+        raise SuiteError([syntax_diagnostic(exc, path)]) from exc
     except yaml.YAMLError as exc:
         raise SuiteError([Diagnostic(path, f"invalid YAML: {exc}")]) from exc
     finally:

@@ -78,6 +78,9 @@ class FakeOpenAIServer:
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     record: bool = True
+    # `GET /v1/models/{id}` answers: model name -> extra fields (vLLM: root, parent, max_model_len)
+    descriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model_lookups: int = 0
     batch_api: BatchAPI | None = field(default_factory=BatchAPI)
 
     def __post_init__(self) -> None:
@@ -186,11 +189,24 @@ class FakeOpenAIServer:
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
+    async def _model(self, request: web.Request) -> web.Response:
+        """`GET /v1/models/{id}` as vLLM answers it, from `descriptions`; 404 for other names."""
+        name = request.match_info["name"]
+        with self._lock:
+            self.model_lookups += 1
+        described = self.descriptions.get(name)
+        if described is None:
+            return web.json_response({"error": {"message": f"model '{name}' not found", "code": 404}}, status=404)
+        return web.json_response(
+            {"id": name, "object": "model", "created": int(time.time()), "owned_by": "vllm", **described}
+        )
+
     # -- lifecycle -----------------------------------------------------------------------
     async def _start(self) -> None:
         app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/v1/models/{name:.+}", self._model)
         if self.batch_api is not None:
             self.batch_api.register(app, self)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)

@@ -39,7 +39,7 @@ def write_synthetic_run(directory: Path, cases: int, seed: int = 7, words: int =
                 "usage": {"prompt_tokens": 40, "completion_tokens": words}, "latency_s": 0.2 + rng.random(),
                 "cached": False, "passed": passed,
                 "checks": [{"name": "required: 'step'", "passed": passed,
-                            "reason": "found 'step'" if passed else "missing required pattern 'step'"}],
+                            "reason": "found 'step'" if passed else "missing"}],
                 "metadata": {},
             })
     for i in range(cases):

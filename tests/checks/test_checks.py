@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from harness.checks import CheckConfigError, compile_case_checks
+from harness.checks.base import check_text
 from harness.suite.schema import CheckSpec, PatternSpec
 
 
@@ -21,13 +22,21 @@ def pattern(required: bool, output: str, **spec: object) -> tuple[bool, str]:
 
 def test_required_pattern_is_case_insensitive_substring_by_default() -> None:
     assert pattern(True, "Click FORGOT password", pattern="forgot password") == (True, "found 'FORGOT password'")
-    assert pattern(True, "nothing here", pattern="forgot") == (False, "missing required pattern 'forgot'")
+    assert pattern(True, "nothing here", pattern="forgot") == (False, "missing")
     assert pattern(True, "Click forgot", pattern="Forgot", case_sensitive=True)[0] is False
 
 
+def test_a_failure_states_the_pattern_once() -> None:
+    p = PatternSpec(pattern=r"^1\. ", regex=True)
+    (check,) = compile_case_checks([p], [], [])
+    assert check_text(check("no steps").as_dict()) == "required: /^1\\. /: missing"
+    (check,) = compile_case_checks([], [PatternSpec(pattern="as an AI")], [])
+    assert check_text(check("As an AI I cannot").as_dict()) == "forbidden: 'as an AI': found 'As an AI'"
+
+
 def test_forbidden_pattern_and_regex_flag() -> None:
-    assert pattern(False, "As an AI, I cannot", pattern="as an ai") == (False, "forbidden pattern 'as an ai' found: 'As an AI'")
-    assert pattern(False, "Fine answer", pattern="as an ai") == (True, "'as an ai' absent")
+    assert pattern(False, "As an AI, I cannot", pattern="as an ai") == (False, "found 'As an AI'")
+    assert pattern(False, "Fine answer", pattern="as an ai") == (True, "absent")
     assert pattern(True, "Step 12: go", pattern=r"step \d+", regex=True) == (True, "found 'Step 12'")
     assert pattern(True, "Step 12", pattern=r"step \d+", regex=True, case_sensitive=True)[0] is False
     # the pattern is not a regex unless asked: "." matches only a literal dot
@@ -63,7 +72,7 @@ def test_typed_checks(spec: dict[str, object], output: str, passed: bool) -> Non
 
 
 def test_reasons_say_what_was_wrong() -> None:
-    assert run({"equals": "Paris"}, "Lyon") == (False, "expected 'Paris', got 'Lyon'")
+    assert run({"equals": "Paris"}, "Lyon") == (False, "got 'Lyon'")
     assert run({"max_words": 2}, "a b c") == (False, "3 words, more than 2")
     assert run({"min_length": 5}, "abc") == (False, "3 characters, fewer than 5")
     passed, reason = run({"json_schema": {"type": "object", "required": ["answer"]}}, '{"x": 1}')

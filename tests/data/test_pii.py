@@ -112,3 +112,11 @@ def test_masked_values_do_not_repeat_the_data() -> None:
 def test_phone_region_decides_national_formats() -> None:
     assert PiiScanner(phone_region="US").find("Appelez le 06 12 34 56 78.") == []
     assert [m.kind for m in PiiScanner(phone_region="FR").find("Appelez le 06 12 34 56 78.")] == ["phone"]
+
+
+def test_the_problem_summary_names_each_kind_once_with_quoted_samples() -> None:
+    from harness.data.scan import pii_summary
+
+    text = "Mail jane@acmecorp.com or joe@mailbox.org, call (415) 555-2671, or jim@contoso.net."
+    matches = PiiScanner().find(text)
+    assert pii_summary(matches) == 'email x3 ("ja…om", "jo…rg", ...), phone x1 ("(4…71")'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -41,13 +40,20 @@ def evaluate(*texts: str, ctx: RunFigures | None = None) -> list[Any]:
     return evaluate_gates(parse_gates(list(texts)), ctx or figures())
 
 
-def one_sided_wilson(successes: int, n: int) -> tuple[float, float]:
-    """Hand formula: Wilson score interval with z = 1.6449 (one-sided 95 %)."""
-    z = 1.6448536269514722
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+def nine_of_ten_exact() -> tuple[float, float]:
+    """Hand-derived one-sided 95 % Clopper–Pearson bounds of 9 of 10.
+
+    Lower: P(X >= 9 | p) = 10 p^9 (1 - p) + p^10 = 0.05, solved by bisection.
+    Upper: P(X <= 9 | p) = 1 - p^10 = 0.05, so p = 0.95 ** (1/10).
+    """
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        mid = (low + high) / 2
+        if 10 * mid**9 * (1 - mid) + mid**10 < 0.05:
+            low = mid
+        else:
+            high = mid
+    return low, 0.95 ** (1 / 10)
 
 
 def test_win_rate_uses_the_one_sided_lower_bound_by_default() -> None:
@@ -81,8 +87,8 @@ def test_too_few_valid_judgments_fail_the_gate() -> None:
     assert row.passed
 
 
-def test_pass_rate_bounds_are_one_sided_wilson() -> None:
-    low, high = one_sided_wilson(9, 10)
+def test_pass_rate_bounds_are_one_sided_exact_binomial() -> None:
+    low, high = nine_of_ten_exact()
     [point, lower, upper] = evaluate("pass_rate[tuned] >= 0.8", "pass_rate[tuned].lower >= 0.6", "pass_rate[tuned].upper < 1")
     assert (point.value, point.passed) == (0.9, True)
     assert lower.value == pytest.approx(low, abs=1e-9) and lower.passed
@@ -126,6 +132,52 @@ def test_unknown_figures_and_models_are_usage_errors() -> None:
         parse_gates(["pass_rate >"])
     with pytest.raises(UsageError, match="win_rate is a fraction"):
         parse_gates(["win_rate >= 70"])
+
+
+def judged_items(wins: int, ties: int, losses: int) -> RunFigures:
+    """A run's figures from pairwise judgment lines, summarized as the judge stage does."""
+    from harness.judging.summary import pairwise_summary
+
+    outcomes = [("win", 1.0)] * wins + [("tie", 0.5)] * ties + [("loss", 0.0)] * losses
+    lines = [
+        {"kind": "pairwise", "candidate": "tuned", "baseline": "base", "judge": "j", "case_id": f"c{i}",
+         "outcome": outcome, "score": score, "orders": [], "candidate_chars": 10, "baseline_chars": 10, "tags": []}
+        for i, (outcome, score) in enumerate(outcomes)
+    ]
+    summary = {"models": {"tuned": {}, "base": {}}, "pairwise": pairwise_summary(lines, resamples=2000)}
+    return RunFigures(summary, {"models": [{"name": "tuned"}, {"name": "base"}], "judge": {"baseline": "base"}})
+
+
+def test_eight_wins_of_eight_do_not_pass_seventy_percent() -> None:
+    [row] = evaluate("win_rate >= 0.7", ctx=judged_items(8, 0, 0))
+    assert not row.passed and row.value == pytest.approx(0.05 ** (1 / 8)) and row.point == 1.0
+    assert row.note == (
+        "point 100.0%, n=8/8, too few valid items: with 8, even a perfect result gives a 95% lower bound of "
+        "at most 68.8%; at least 9 valid items are needed"
+    )
+    [row] = evaluate("win_rate >= 0.7", ctx=judged_items(9, 0, 0))
+    assert row.passed  # 0.05 ** (1/9) = 0.717
+
+
+def test_eighty_wins_of_a_hundred_pass_seventy_percent() -> None:
+    [row] = evaluate("win_rate >= 0.7", ctx=judged_items(80, 0, 20))
+    assert row.passed and round(row.value, 3) == 0.723 and "too few" not in row.note
+
+
+def test_all_ties_are_never_a_zero_width_interval() -> None:
+    ctx = judged_items(0, 8, 0)
+    entry = ctx.summary["pairwise"]["tuned"]
+    assert entry["ci"]["low"] < entry["lower_bound"] < 0.5 < entry["upper_bound"] < entry["ci"]["high"]
+    [low] = evaluate("win_rate >= 0.5", ctx=ctx)
+    [high] = evaluate("win_rate <= 0.5", ctx=ctx)
+    assert not low.passed and not high.passed  # eight ties cannot show the rate is at or below/above 1/2
+
+
+def test_an_upper_bound_gate_with_too_few_items_says_so() -> None:
+    [row] = evaluate("win_rate < 0.2", ctx=judged_items(0, 0, 10))
+    # best upper bound of n items all lost: 1 - 0.05 ** (1/n); below 0.2 from n = 14
+    assert not row.passed and "even a perfect result gives a 95% upper bound of at least 25.9%" in row.note
+    assert "at least 14 valid items are needed" in row.note
 
 
 def test_regressions_gate_counts_the_baseline_comparison() -> None:

@@ -57,7 +57,9 @@ def test_rubric_and_closed_qa_scores(tmp_path: Path, scripted: Scripted, fake_op
     closed = outcome.summary["closed_qa"]
     assert (closed["openai:cand"]["n"], closed["openai:cand"]["mean"]) == (2, 1.0)
     assert (closed["openai:base"]["n"], closed["openai:base"]["mean"]) == (2, 0.0)
-    assert "wilson" in closed["openai:cand"]
+    # 2 of 2 consistent: a count, so the exact binomial bound, 0.05 ** (1/2)
+    assert closed["openai:cand"]["binary"] and closed["openai:cand"]["method"] == "clopper-pearson"
+    assert closed["openai:cand"]["lower_bound"] == pytest.approx(0.05**0.5)
     # three attempts per invalid rubric grade, once per model
     q3 = [b for b in judge_requests(fake_openai) if question_number(judge_prompt(b)) == 3]
     assert len(q3) == 2 * 3
@@ -77,7 +79,9 @@ def test_rubric_scores_with_their_standard_error(tmp_path: Path, scripted: Scrip
     mean = sum(values) / 3
     assert block["mean"] == pytest.approx(mean)
     assert block["se"] == pytest.approx(math.sqrt(sum((v - mean) ** 2 for v in values) / 2) / math.sqrt(3))
-    assert 6 <= block["ci"]["low"] <= mean <= block["ci"]["high"] <= 9
+    # Grades on a 1..10 scale are bounded means: Hoeffding–Bentkus over the scale's range.
+    assert block["method"] == "hoeffding-bentkus" and block["range"] == [1.0, 10.0]
+    assert 1 <= block["ci"]["low"] <= block["lower_bound"] < mean < block["upper_bound"] <= block["ci"]["high"] <= 10
 
 
 def test_pass_fail_rubric(tmp_path: Path, scripted: Scripted) -> None:
@@ -87,4 +91,7 @@ def test_pass_fail_rubric(tmp_path: Path, scripted: Scripted) -> None:
     suite = write_suite(tmp_path, GRADED_SUITE.replace("closed_qa: true", "rubric: rubric_pass_fail"))
     block = run_judged(suite, models=["openai:cand"], baseline=None).summary["rubric"]["openai:cand"]
     assert (block["n"], block["mean"], block["scale"]) == (3, pytest.approx(2 / 3), "pass_fail")
-    assert block["wilson"]["low"] < 2 / 3 < block["wilson"]["high"]
+    # 2 passes of 3, exact: the one-sided upper bound solves 1 - p^3 = 0.05
+    assert block["method"] == "clopper-pearson"
+    assert block["upper_bound"] == pytest.approx(0.95 ** (1 / 3))
+    assert block["ci"]["low"] < 2 / 3 < block["ci"]["high"]

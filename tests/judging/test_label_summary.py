@@ -30,8 +30,9 @@ def test_pass_rate_and_distribution() -> None:
     assert block["shares"]["polite"] == pytest.approx(0.5)
     assert block["classification"] is None  # no reference is a label
     assert block["by_tag"]["t"]["distribution"] == {"polite": 1, "neutral": 0, "rude": 1}
-    assert block["wilson"]["low"] < 0.75 < block["wilson"]["high"]
-    assert block["lower_bound"] <= 0.75
+    # 3 passes of 4 are a count: the exact binomial bound, upper one solving 1 - p^4 = 0.05
+    assert block["method"] == "clopper-pearson" and block["upper_bound"] == pytest.approx(0.95 ** 0.25)
+    assert block["ci"]["low"] < block["lower_bound"] < 0.75 < block["upper_bound"] < block["ci"]["high"]
 
 
 def test_classification_against_label_references() -> None:

@@ -15,7 +15,8 @@ from harness.metrics.options import OPTION_MODELS, TEXT_METRICS, ClassificationO
 from harness.metrics.plan import MetricPlan
 from harness.metrics.stage import ScoringStage
 from harness.run.summary import summarize
-from harness.stats.bootstrap import DEFAULT_SEED, bootstrap_mean_ci, percentile_interval
+from harness.stats.bootstrap import DEFAULT_SEED, percentile_interval
+from harness.stats.bounds import mean_bounds
 from harness.suite.schema import CheckSpec
 from tests.metrics.corpus import varied_corpus
 
@@ -78,8 +79,11 @@ def test_summary_figures_equal_reference_implementations() -> None:
         figure = block["metrics"][name]
         assert figure["n"] == n
         assert figure["value"] == pytest.approx(sum(values) / n)
-        # Every case has one result, so the interval is the plain bootstrap of the mean.
-        assert figure["ci"] == pytest.approx(bootstrap_mean_ci(values).as_dict())
+        # Means of [0, 1] metrics carry the bounds valid at every n, computed over the cases.
+        bounds = mean_bounds(values)
+        assert figure["ci"] == pytest.approx(bounds.interval.as_dict())
+        assert (figure["lower_bound"], figure["upper_bound"]) == pytest.approx((bounds.lower, bounds.upper))
+        assert figure["method"] == bounds.method and figure["units"] == n
     predictions = [r["output"] for r in scored]
     streams = [[r["references"][i] if i < len(r["references"]) else None for r in scored] for i in range(3)]
     assert block["metrics"]["bleu"]["value"] == pytest.approx(sacrebleu.corpus_bleu(predictions, streams).score, abs=1e-9)
@@ -106,6 +110,9 @@ def test_corpus_bleu_interval_resamples_cases_and_recomputes_the_corpus_score() 
         streams = [[r["references"][k] if k < len(r["references"]) else None for r in chosen] for k in range(3)]
         resampled.append(sacrebleu.corpus_bleu([r["output"] for r in chosen], streams).score)
     assert metrics["bleu"]["ci"] == pytest.approx(percentile_interval(np.array(resampled)).as_dict(), abs=1e-9)
+    # corpus figures: one-sided 95 % bounds are the bootstrap's 5 % and 95 % quantiles, marked as such
+    assert metrics["bleu"]["method"] == "bootstrap"
+    assert metrics["bleu"]["lower_bound"] == pytest.approx(float(np.quantile(resampled, 0.05)), abs=1e-9)
 
 
 def test_repeats_are_resampled_together_and_counted_as_results() -> None:
@@ -120,8 +127,11 @@ def test_repeats_are_resampled_together_and_counted_as_results() -> None:
     metrics, _ = MetricAggregator(plan, resamples=200).block(records)
     assert metrics["exact_match"]["value"] == pytest.approx(0.75)
     assert metrics["exact_match"]["n"] == 4
-    # Resampling the two cases: each resample is a, a / a, b / b, b: 0.5, 0.75 or 1.
-    assert 0.5 <= metrics["exact_match"]["ci"]["low"] <= metrics["exact_match"]["ci"]["high"] <= 1.0
+    # The unit is the case: a averages 0.5, b 1.0, so n=2 units and a bounded mean, not a count.
+    figure = metrics["exact_match"]
+    assert figure["units"] == 2 and figure["method"] == "hoeffding-bentkus"
+    assert figure["lower_bound"] == pytest.approx(mean_bounds([0.5, 1.0]).lower)
+    assert figure["lower_bound"] < 0.75 < figure["upper_bound"]
 
 
 def test_classification_stage_and_summary() -> None:

@@ -3,6 +3,9 @@ extensions cannot be imported twice in one process, so what a run loads is impor
 
 from __future__ import annotations
 
+import scipy.optimize  # harness.stats.bounds imports these lazily
+import scipy.special  # noqa: F401
+
 import harness.api
 import harness.models.openai_adapter
 import harness.models.predictions

@@ -61,7 +61,7 @@ def test_cases_and_gates_are_items_with_pass_fail_and_error(pytester: pytest.Pyt
     # the failure message is the case's failure reasons, not a traceback
     result.stdout.fnmatch_lines(exact(
         "case 'alpha-2' on model 'preds' failed 1 check(s):",
-        "  - required: 'alpha': missing required pattern 'alpha'",
+        "  - required: 'alpha': missing",
         "  output: 'no such word'",
     ))
     result.stdout.fnmatch_lines(exact("*case 'beta-2' on model 'preds': the request failed: missing_prediction*"))
@@ -101,7 +101,7 @@ def test_junitxml_has_one_testcase_per_item(pytester: pytest.Pytester, suite: Pa
                           "gate[pass_rate >= 90%]", "gate[error_rate <= 50%]"}
     assert cases["alpha-1[preds]"].find("failure") is None and cases["alpha-1[preds]"].find("error") is None
     failure = cases["alpha-2[preds]"].find("failure")
-    assert failure is not None and "missing required pattern 'alpha'" in (failure.get("message") or "")
+    assert failure is not None and "required: 'alpha': missing" in (failure.get("message") or "")
     assert cases["beta-2[preds]"].find("error") is not None
     properties = {p.get("name"): p.get("value") for p in cases["alpha-1[preds]"].iter("property")}
     assert properties["case"] == "alpha-1" and properties["model"] == "preds"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.report.comparison import compare, comparison_block
+from harness.report.comparison import compare, comparison_block, comparison_note
 
 
 def record(model: str, case: str, passed: bool | None, error: bool = False, repeat: int = 0,
@@ -58,3 +58,27 @@ def test_mcnemar_p_of_a_one_sided_run() -> None:
     results = [r for i in range(6) for r in (record("base", f"c{i}", False), record("tuned", f"c{i}", True))]
     # six improvements, no regression: p = 2 * 0.5**6
     assert compare(results, "base", "tuned")["mcnemar_p"] == pytest.approx(2 / 64)
+
+
+def flips(regressions: int, improvements: int, both_pass: int) -> list[dict[str, Any]]:
+    found = []
+    for i in range(regressions + improvements + both_pass):
+        base, tuned = (True, False) if i < regressions else (False, True) if i < regressions + improvements else (True, True)
+        found += [record("base", f"c{i}", base), record("tuned", f"c{i}", tuned)]
+    return found
+
+
+def test_a_regression_count_that_is_not_significant_says_what_it_would_take() -> None:
+    # issue 11's small sample: 2 pass -> fail, none back, 8 cases: p = 2 * 0.5**2 = 0.5;
+    # 2 * 0.5**b < 0.05 first at b = 6, and 6 flips fit in 8 cases
+    entry = compare(flips(2, 0, 6), "base", "tuned")
+    assert (entry["mcnemar_p"], entry["needed_flips"]) == (0.5, 6)
+    assert comparison_note(entry) == ("2 pass → fail flips are not significant at α = 0.05 (exact McNemar p = 0.5); "
+                                      "it takes at least 6 pass → fail flips on these 8 cases")
+    # 4 cases could never hold 6 flips
+    assert comparison_note(compare(flips(1, 0, 3), "base", "tuned")) == (
+        "4 paired cases cannot show a significant regression: it takes at least 6 pass → fail flips for exact "
+        "McNemar at α = 0.05")
+    # significant (p = 2 * 0.5**7 = 0.0156), or no regression: nothing to qualify
+    assert comparison_note(compare(flips(7, 0, 1), "base", "tuned")) is None
+    assert comparison_note(compare(flips(0, 3, 5), "base", "tuned")) is None

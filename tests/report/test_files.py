@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.report.finalize import finalize_run
-from harness.run.store import RESULTS_FILE, read_jsonl, write_jsonl
+from harness.run.store import RESULTS_FILE, load_run, read_jsonl, write_jsonl
+from harness.stats.bounds import mean_bounds
 from harness.testing import FakeOpenAIServer
 from tests.report.conftest import XSS, World, make_run
 from tests.report.helpers import cli
@@ -43,7 +44,7 @@ def test_junit_structure(judged_run: Path) -> None:
     [failing] = [case for case in cases if case.find("failure") is not None]
     assert failing.get("name") == "case-0006"
     message = failing.find("failure")
-    assert message is not None and message.get("message") == "required: 'step': missing required pattern 'step'"
+    assert message is not None and message.get("message") == "required: 'step': missing"
     assert "Question 6: nope" in (message.text or "")
     base = suites["demo.base"]
     assert base.get("failures") == "6"
@@ -77,11 +78,13 @@ def test_summary_markdown(judged_run: Path) -> None:
             "(exact McNemar p = 0.125).") in text
     # the candidate's regressions come first, before the gates and the figures
     assert [line for line in lines if line.startswith("### ")][:3] == ["### Regressions", "### Improvements", "### Gates"]
-    assert "| ❌ fail | `win_rate >= 0.7` | win_rate (tuned vs base) | 95% lower bound | 54.2% | &gt;= 70.0% |" in text
+    scores = [line["score"] for line in load_run(judged_run).judgments if line["kind"] == "pairwise" and line.get("score") is not None]
+    lower = mean_bounds(scores).lower  # 12 items with a tie: the bounded-mean bound (36.0 %)
+    assert f"| ❌ fail | `win_rate >= 0.7` | win_rate (tuned vs base) | 95% lower bound | {100 * lower:.1f}% | &gt;= 70.0% |" in text
     assert "| ✅ pass | `pass_rate[tuned] >= 0.9` | pass_rate (tuned) | point estimate | 91.7% |" in text
     assert "| model | pass rate | error rate | latency p95 | win rate | rubric |" in text
     # the worst regression: case-0006, which the baseline passes and the candidate fails
-    assert "| case-0006 | account | tuned | pass | fail | missing required pattern 'step'; judge preferred the baseline" in text
+    assert "| case-0006 | account | tuned | pass | fail | required: 'step': missing; judge preferred the baseline" in text
     assert "<script>" not in text and "<b>" not in text
 
 
@@ -118,3 +121,46 @@ def test_report_of_a_run_without_judge_or_gates(tmp_path: Path, fake_openai: Fak
     root = ET.parse(outcome.run_dir / "junit.xml").getroot()
     assert [s.get("name") for s in root.findall("testsuite")] == ["demo.tuned"]
     assert XSS not in (outcome.run_dir / "report.html").read_text()
+
+
+def test_a_run_summarized_before_the_exact_bounds_is_gated_with_them(judged_run: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    summary_file = judged_run / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    for key in ("method", "upper_bound", "units"):
+        summary["pairwise"]["tuned"].pop(key)
+    summary["pairwise"]["tuned"]["lower_bound"] = 0.99  # an old bootstrap bound that would pass
+    summary_file.write_text(json.dumps(summary))
+    code, out, _ = cli(["gate", str(judged_run), "--only", "-g", "win_rate >= 0.7"], capsys)
+    scores = [line["score"] for line in load_run(judged_run).judgments if line["kind"] == "pairwise" and line.get("score") is not None]
+    assert code == 1 and f"{100 * mean_bounds(scores).lower:.1f}%" in out
+
+
+def test_charts_draw_the_bounds_valid_at_every_n(judged_run: Path) -> None:
+    from scipy.stats import beta
+
+    from harness.report.chart_blocks import charts
+    from harness.report.finalize import run_gates
+    from harness.report.view import build_view
+
+    data = load_run(judged_run)
+    view = build_view(data, run_gates(data), data.judgments)
+    drawn = {chart["name"]: chart for group in (charts(view) or {})["groups"] for chart in group["charts"]}
+    # pass rate: the exact (Clopper–Pearson) two-sided 95 % interval, 11 of 12 for tuned
+    tips = [t.text or "" for t in ET.fromstring(str(drawn["fig-pass_rate"]["svg"])).iter("{http://www.w3.org/2000/svg}title")]
+    low, high = beta.ppf(0.025, 11, 2), beta.ppf(0.975, 12, 1)  # SciPy's Beta quantiles: 61.5 %, 99.8 %
+    assert tips[0].startswith(f"tuned: 91.7% ({100 * low:.1f}% – {100 * high:.1f}%)"), tips
+    assert drawn["fig-pass_rate"]["caption"] == "whiskers: 95% interval, exact binomial (Clopper–Pearson)"
+    # win rate by tag: the judge's ties make it a bounded mean (Hoeffding–Bentkus), as summary.json says
+    assert "Hoeffding–Bentkus (bounded mean)" in drawn["win-tuned"]["caption"]
+    assert "bootstrap" not in drawn["win-tuned"]["caption"]
+    assert "Wilson" not in (judged_run / "report.html").read_text()
+
+
+def test_a_regression_count_that_cannot_be_significant_says_so(judged_run: Path) -> None:
+    # 1 pass -> fail against 6 fail -> pass on 12 cases: McNemar needs b with 2·P(X <= 6 | b + 6) < 0.05,
+    # b = 17 (p = 0.0347; b = 16 gives 0.0525), and 17 + 6 flips do not fit in 12 cases
+    note = ("12 paired cases cannot show a significant regression: it takes at least 17 pass → fail flips "
+            "(with 6 fail → pass) for exact McNemar at α = 0.05")
+    assert f"(exact McNemar p = 0.125). {note}." in (judged_run / "summary.md").read_text()
+    assert note in (judged_run / "report.html").read_text()

@@ -54,6 +54,17 @@ def test_runs_missing_from_the_index_are_added(history_dir: Path, capsys: pytest
     assert code == 0 and out.count("demo-") == 3 and "win rate" in out and "pass rate" not in out
 
 
+def test_limit_counts_after_the_model_filter(history_dir: Path, fake_openai: FakeOpenAIServer,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    # two newer runs of the baseline alone: `-n 2 --model tuned` still shows two runs of tuned
+    for _ in range(2):
+        make_run(history_dir.parent, fake_openai, cases=12, judged=False, models=["base"])
+    code, out, _ = cli(["history", "demo", "--dir", str(history_dir), "-n", "2", "--model", "tuned"], capsys)
+    assert code == 0 and "demo: last 2 runs" in out
+    assert out.count("demo-") == 2 and "tuned" in out and "83.3%" in out and "66.7%" in out
+    assert [run.models for run in load_history(history_dir, "demo", 2, ["tuned"])] == [["tuned", "base"]] * 2
+
+
 def test_sparkline() -> None:
     assert sparkline([0.0, 0.5, 1.0]) == "▁▅█"
     assert sparkline([2.0, 2.0]) == "▄▄"

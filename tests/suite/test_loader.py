@@ -157,7 +157,7 @@ MALFORMED = [
     ("name: empty\n", "s.yaml:1:1: the suite has no cases: add `cases:` or `sources:`"),
     ("cases: []\n", "s.yaml:1:1: the suite has no cases: add `cases:` or `sources:`"),
     ("- just\n- a list\n", "s.yaml:1:1: the top level of a suite must be a mapping of keys (name, cases, ...)"),
-    ("cases:\n  - input: a\n  - input: [b\n", None),  # malformed YAML: line 3 or 4, see below
+    ("cases:\n  - input: a\n  - input: [b\n", "s.yaml:3:12: unclosed '[' (did not find expected ',' or ']' at 4:1)"),
     ("sources:\n  - path: missing.jsonl\n", "s.yaml:2:11: source file 'missing.jsonl' not found"),
     ("cases:\n  - input: a\n    checks: [{json_schema: nope.json}]\n", "s.yaml:3:28: schema file 'nope.json' not found"),
     ("cases:\n  - input: a\n    checks: [{json_schema: {type: 12}}]\n", "s.yaml:3:14: invalid JSON schema: 12 is not valid under any of the given schemas"),

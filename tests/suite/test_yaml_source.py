@@ -26,12 +26,42 @@ def test_duplicate_keys_are_errors_not_silently_overwritten() -> None:
     assert str(err.value) == "s.yaml:3:1: duplicate key 'name'"
 
 
-def test_malformed_yaml_reports_line_and_column() -> None:
+def syntax_error(text: str) -> str:
     with pytest.raises(SuiteError) as err:
-        parse_yaml("cases:\n  - id: a\n    input: [unclosed\n", "s.yaml")
-    line = str(err.value)
-    assert line.startswith("s.yaml:4:")
-    assert "invalid YAML" in line
+        parse_yaml(text, "syntax.yaml")
+    return str(err.value)
+
+
+def test_unclosed_quote_is_located_where_the_quote_opens() -> None:
+    text = 'name: x\ncases:\n  - id: a\n    input: hi\n  - id: b\n    input: "unclosed\n  - id: c\n    input: x\n\n\n'
+    assert syntax_error(text) == "syntax.yaml:6:12: unclosed quoted scalar (found end of file at 11:1)"
+
+
+def test_unclosed_bracket_is_located_where_it_opens() -> None:
+    text = "cases:\n  - id: a\n    input: [unclosed\n"
+    assert syntax_error(text) == "syntax.yaml:3:12: unclosed '[' (did not find expected ',' or ']' at 4:1)"
+
+
+def test_bad_indentation_names_the_line_and_the_block() -> None:
+    text = "name: x\ncases:\n  - id: a\n    input: hi\n   tags: [a]\n"
+    assert syntax_error(text) == (
+        "syntax.yaml:5:4: bad indentation: this line does not line up with the block that starts at 3:3 "
+        "(did not find expected '-' indicator)"
+    )
+    text = "name: x\ncases:\n  - id: a\n    input: hi\n      tags: [a]\n"
+    assert syntax_error(text).startswith("syntax.yaml:5:11: unexpected ':': is this line indented too far")
+
+
+def test_tab_character_is_named() -> None:
+    assert syntax_error("name: x\ncases:\n\t- id: a\n") == (
+        "syntax.yaml:3:1: a tab character: YAML indents and separates with spaces only"
+    )
+
+
+def test_a_line_without_a_colon() -> None:
+    assert syntax_error("name: x\nfoo bar\nbaz: 1\n") == (
+        "syntax.yaml:2:1: a line that is neither 'key: value' nor a '- ' list item (no ':' found before 3:1)"
+    )
 
 
 def test_merge_keys_and_anchors_are_resolved() -> None:

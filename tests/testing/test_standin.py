@@ -111,7 +111,11 @@ def test_a_judged_run_against_the_stand_in(tmp_path: Path, monkeypatch: pytest.M
     assert rubric == {"password/tuned": 9, "invoice/tuned": 6, "greeting/tuned": 6,
                       "password/base": 2, "invoice/base": 2, "greeting/base": 2}
     assert summary["closed_qa"]["tuned"]["mean"] == pytest.approx(1 / 3)  # yes only when every pattern matches
-    assert outcome.gates_passed and [g.gate for g in outcome.gates] == ["win_rate[tuned] >= 0.6"]
+    # three wins of three: the exact one-sided bound is 0.05 ** (1/3) = 36.8 %, so the gate fails
+    # and says how many items it would take (0.05 ** (1/6) = 60.7 % >= 60 %)
+    [gate] = outcome.gates
+    assert gate.gate == "win_rate[tuned] >= 0.6" and not gate.passed
+    assert gate.value == pytest.approx(0.05 ** (1 / 3)) and "at least 6 valid items are needed" in gate.note
 
 
 def test_serve_prints_its_url_answers_and_stops_on_sigterm(tmp_path: Path) -> None:

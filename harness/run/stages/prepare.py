@@ -8,6 +8,8 @@ is a UsageError or SuiteError (exit 2) and nothing has been sent yet.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,16 @@ from harness.run.environment import environment
 from harness.run.options import RunOptions
 from harness.run.plan import WorkItem, build_work, select_cases
 from harness.run.planning import baseline_name, check_judged_gates, plan_models
+from harness.run.preflight import suite_checks
+from harness.run.reuse import (
+    ModelReuse,
+    cache_fingerprint,
+    describe_server,
+    find_resumable,
+    identity_of,
+    judge_cache_entries,
+    select_reusable,
+)
 from harness.run.runner import ErrorBudget
 from harness.run.store import RUN_FILE, create_run_dir, reserve_space, utc_now, write_json
 from harness.suite.case import Case
@@ -46,7 +58,8 @@ class PrepareStage:
             raise UsageError("--repeat must be at least 1")
         if options.concurrency < 1:
             raise UsageError("--concurrency must be at least 1")
-        loaded = suite if isinstance(suite, Suite) else load_suite(suite)
+        # The same checks as `harness validate`: every problem of the suite at once, before sending.
+        loaded = suite if isinstance(suite, Suite) else load_suite(suite, extra_checks=suite_checks)
         cases = select_cases(loaded.cases, options.filters, options.limit)
         if not cases:
             raise UsageError(f"no case matches --filter {' '.join(options.filters)} in {loaded.path}")
@@ -88,9 +101,22 @@ class PrepareStage:
             raise UsageError(str(exc)) from None
         cache_path = (options.cache_dir or default_cache_dir()) / "cache.sqlite" if options.use_cache else None
         cached: dict[str, GenerationResponse] = {}
+        now = time.time()
+        reuse = _reuse_states(models, adapters, ask_server=cache_path is not None)
+        judge_reuse = _reuse_states(judge_plan.judges, judge_adapters, ask_server=cache_path is not None) if judge_plan else {}
         if cache_path is not None:
-            _attach_cache_keys(work, adapters)
-            cached = _read_cache(cache_path, options.output_dir, [item.key for item in work if item.key is not None])
+            _attach_cache_keys(work, adapters, reuse)
+            hits, created = _read_cache(cache_path, options.output_dir, [item.key for item in work if item.key is not None])
+            resume = find_resumable(options.output_dir, loaded.sha256)
+            cached = select_reusable(work, hits, created, reuse, resume, now)
+            for name, state in judge_reuse.items():  # judge verdicts are read in the judge stage
+                if resume is not None and resume.judge_fingerprints.get(name) == state.fingerprint:
+                    state.resume = resume
+            totals = Counter(item.model for item in work)
+            for name, state in reuse.items():
+                line = state.line(name, totals[name], now)
+                if line:
+                    console.print(line, markup=False, highlight=False, soft_wrap=True)
         if options.history:
             _check_history(options.output_dir)
         clock.lap(self.phase)
@@ -110,7 +136,11 @@ class PrepareStage:
                 "sources": loaded.source_files,
                 "cases": len(cases),
             },
-            "models": [{**_model_entry(m, adapters[m.name]), "batch": m.name in batched} for m in models],
+            "models": [
+                {**_model_entry(m, adapters[m.name], reuse[m.name], now if cache_path is not None else None),
+                 "batch": m.name in batched}
+                for m in models
+            ],
             "baseline": baseline,
             "options": {
                 "concurrency": options.concurrency,
@@ -134,7 +164,7 @@ class PrepareStage:
             },
             "gates": gate_texts,
             "cost": _cost_settings(loaded, options),
-            "judge": _judge_entry(judge_plan, judge_adapters, judge_budget, judge_batched),
+            "judge": _judge_entry(judge_plan, judge_reuse, judge_budget, judge_batched, now if cache_path is not None else None),
             "environment": environment(),
             "timings": clock.timings,
         }
@@ -147,20 +177,24 @@ class PrepareStage:
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapters=judge_adapters, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
-            batched=batched, judge_batched=judge_batched,
+            batched=batched, judge_batched=judge_batched, judge_reuse=judge_reuse,
         )
 
 
-def _read_cache(cache_path: Path, output_dir: Path, keys: list[str]) -> dict[str, GenerationResponse]:
-    """What the cache holds for these keys, after moving in the answers an earlier run could not
-    cache (its backlog). Fails before anything is sent when the cache cannot be read or written."""
+def _read_cache(
+    cache_path: Path, output_dir: Path, keys: list[str]
+) -> tuple[dict[str, GenerationResponse], dict[str, float]]:
+    """What the cache holds for these keys and when each was stored, after moving in the answers an
+    earlier run could not cache (its backlog). Fails before anything is sent when the cache cannot
+    be read or written."""
     try:
         if output_dir.is_dir():
             import_backlogs(output_dir, cache_path)
         reader = ResponseCache(cache_path)
         try:
             reader.check_writable()
-            return reader.get_many(keys)
+            hits = reader.get_many(keys)
+            return hits, reader.created_many(list(hits))
         finally:
             reader.close()
     except (OSError, sqlite3.Error) as exc:
@@ -201,43 +235,61 @@ def _judging_budget(
     return budget
 
 
-def _judge_entry(plan: JudgePlan | None, adapters: dict[str, ModelAdapter], budget: JudgingBudget | None,
-                 batched: bool) -> dict[str, Any] | None:
+def _judge_entry(plan: JudgePlan | None, reuse: dict[str, ModelReuse], budget: JudgingBudget | None,
+                 batched: bool, now: float | None) -> dict[str, Any] | None:
     if plan is None:
         return None
     entry = plan.describe()
     entry["batch"] = batched
-    entry["fingerprint"] = adapters[plan.judge.name].fingerprint
+    entry["fingerprint"] = reuse[plan.judge.name].fingerprint  # the judge cache's: with version and served paths
     if plan.panel:
         for judge in entry["panel"]["judges"]:
-            judge["fingerprint"] = adapters[judge["name"]].fingerprint
+            judge["fingerprint"] = reuse[judge["name"]].fingerprint
     if budget is not None:
         entry["plan"] = budget.describe()
+    if now is not None:  # --no-cache: nothing read, nothing to state; the judge stage fills in the counts
+        entry["cache"] = judge_cache_entries(reuse, now)
     return entry
 
 
-def _model_entry(model: ResolvedModel, adapter: ModelAdapter) -> dict[str, Any]:
+
+def _model_entry(model: ResolvedModel, adapter: ModelAdapter, reuse: ModelReuse, now: float | None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": model.name,
         "spec": model.spec.raw,
         "kind": model.spec.kind,
         "base_model": model.spec.base_model,
         "adapters": list(model.spec.adapters),
-        "fingerprint": adapter.fingerprint,
+        "fingerprint": reuse.fingerprint,
         "generation": model.generation.request_dict(),
     }
     if isinstance(adapter, RecordedSource):  # `run:` models: the recording they read
         entry["recorded"] = adapter.describe()
         entry["base_model"] = entry["recorded"].get("base_model") or entry["base_model"]
+    if model.config.version is not None:
+        entry["version"] = model.config.version
+    if now is not None and adapter.capabilities.cacheable:  # --no-cache: nothing read, nothing to state
+        entry["cache"] = reuse.as_dict(now)
     return entry
 
 
-def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter]) -> None:
+def _reuse_states(models: list[ResolvedModel], adapters: dict[str, ModelAdapter], ask_server: bool) -> dict[str, ModelReuse]:
+    """Each model's (or judge's) identity and cache fingerprint (with the server's description, when it gives one)."""
+    states = {}
+    for model in models:
+        adapter = adapters[model.name]
+        identity = identity_of(model, adapter)
+        described = describe_server(adapter, identity) if ask_server and adapter.capabilities.cacheable else None
+        states[model.name] = ModelReuse(identity, cache_fingerprint(adapter, identity, described), described)
+    return states
+
+
+def _attach_cache_keys(work: list[WorkItem], adapters: dict[str, ModelAdapter], reuse: dict[str, ModelReuse]) -> None:
     for item in work:
-        adapter = adapters[item.model]
-        if adapter.capabilities.cacheable:
-            item.request_fingerprint = adapter.fingerprint
-            item.key = request_key(adapter.fingerprint, item.request)
+        if adapters[item.model].capabilities.cacheable:
+            fingerprint = reuse[item.model].fingerprint
+            item.request_fingerprint = fingerprint
+            item.key = request_key(fingerprint, item.request)
 
 
 def _warn_contamination(suite: Suite, cases: list[Case], console: Console) -> None:

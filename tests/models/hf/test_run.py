@@ -139,5 +139,6 @@ def test_quickstart_summary_names_the_regression_first(quickstart_run: RunOutcom
     sections = [line for line in lines if line.startswith("### ")]
     assert sections[0] == "### Regressions"
     first_row = lines[lines.index("### Regressions") + 6]  # after the sentence and the table head
-    assert first_row.startswith("| greeting | smalltalk | tuned | pass | fail | missing required pattern 'hello'")
+    # each failed check once, named: "name: reason"
+    assert first_row == "| greeting | smalltalk | tuned | pass | fail | required: 'hello': missing; forbidden: /^1\\./: found '1.' |"
     assert "no price for" not in (quickstart_run.run_dir / "report.html").read_text(encoding="utf-8")

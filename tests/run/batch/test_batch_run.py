@@ -7,6 +7,7 @@ import json
 import sqlite3
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,28 @@ def test_judging_starts_while_other_generation_batches_run(suite: Path, server: 
         worker.join(60)
     assert outcome and outcome[0].status == "complete"
     assert outcome[0].summary["pairwise"]["openai:cand"]["wins"] == 4
+
+
+def test_the_rerun_after_an_expired_batch_resumes_it_whatever_its_age(
+    suite: Path, server: FakeOpenAIServer, isolated_environment: Path
+) -> None:
+    """`openai:cand` is a mutable name (cached answers reused for an hour), but a batch may expire a
+    day later: the same command finishing that run resumes it and keeps what the batch answered."""
+    assert server.batch_api is not None
+    server.batch_api.policy = lambda index, lines: BatchScript(outcome="expired", answered=4) if index == 0 else None
+    first = run(suite, batch=True, baseline=None, judge=None)
+    assert first.status == "complete"
+    two_days = 2 * 86400
+    with sqlite3.connect(isolated_environment / "cache.sqlite") as db:
+        db.execute("UPDATE responses SET created = created - ?", (two_days,))
+    info = json.loads((first.run_dir / "run.json").read_text())
+    started = datetime.fromisoformat(info["started_at"]) - timedelta(seconds=two_days)
+    info["started_at"] = started.isoformat()
+    (first.run_dir / "run.json").write_text(json.dumps(info))
+
+    log = io.StringIO()
+    second = run(suite, log, batch=True, baseline=None, judge=None)
+    assert all(r["error"] is None for r in second.records)
+    assert [len(batch.lines) for batch in server.batch_api.batches.values()] == [6, 2]  # only the expired two
+    assert sum(1 for r in second.records if r["cached"]) == 4
+    assert f"resuming {info['run_id']}" in log.getvalue()
