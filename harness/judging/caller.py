@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from harness.errors import RunError
+from harness.errors import RunError, file_problem
 from harness.judging.parsing import Parsed
 from harness.models.base import (
     ChatMessage,
@@ -250,7 +251,10 @@ class JudgeCaller:
     def _keep(self, answered: list[tuple[str, GenerationResponse]]) -> None:
         """Commit answers to the judge cache as they arrive (errors are not cached)."""
         if self._cache is not None:
-            self._cache.put_many([(key, self.fingerprint, response) for key, response in answered])
+            try:
+                self._cache.put_many([(key, self.fingerprint, response) for key, response in answered])
+            except (OSError, sqlite3.Error) as exc:  # a full disk or database: stop judging, name the file
+                raise RunError(file_problem(exc, self.cache_path, "write the judge cache")) from None
 
     def _count(self, responses: list[GenerationResponse]) -> None:
         counters = self.counters
