@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from harness.judging.caller import JudgeTransport
+from harness.metrics.stage import skipped_warnings
 from harness.models.base import ModelAdapter, RecordedSource
 from harness.report.csv_report import flat_row
 from harness.run.cache import default_cache_dir
@@ -76,7 +77,9 @@ def default_stages(ctx: RunContext) -> list[Stage]:
         remote = all(adapter.capabilities.max_batch_size == 1 for adapter in judges.values())
         gains = bool(ctx.batched) if ctx.judge_batched else remote
         if ctx.options.pipeline and gains:
-            judging = pipelined = PipelinedJudging(plan, judges, ctx.cases, ctx.cache_path, transports, ctx.judge_reuse)
+            judging = pipelined = PipelinedJudging(
+                plan, judges, ctx.cases, ctx.cache_path, transports, ctx.judge_reuse, ctx.options.max_errors
+            )
         else:
             judging = StagedJudging(transports)
     stages: list[Stage] = [GenerateStage(engine, pipelined), ScoreStage()]
@@ -100,7 +103,8 @@ def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, cons
 
 
 def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) -> list[str]:
-    """Cases a model had no answer for (saved predictions, recorded runs), by id, and what adapters add."""
+    """Cases a model had no answer for (saved predictions, recorded runs), by id, what adapters add, and
+    metrics left out of a case for its size."""
     found: dict[tuple[str, str], list[str]] = {}
     for record in records:
         error = record.get("error")
@@ -120,7 +124,7 @@ def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) 
     for adapter in adapters.values():
         if isinstance(adapter, RecordedSource):  # `run:` models: stale answers used with --allow-stale
             lines.extend(adapter.warnings())
-    return lines
+    return lines + skipped_warnings(records)
 
 
 def load_run(path: str | Path) -> RunData:

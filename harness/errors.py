@@ -13,6 +13,8 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class HarnessError(Exception):
@@ -71,3 +73,18 @@ class RunError(HarnessError):
     """The run could not complete (endpoint unreachable, too many errors): exit 3."""
 
     exit_code = EXIT_RUN_FAILED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what CI runners send on cancel or time-out), raised in the main thread.
+
+    A KeyboardInterrupt, so every place that stops cleanly on Ctrl-C stops the same way on it.
+    """
+
+
+def file_problem(exc: BaseException, path: object, action: str) -> str:
+    """One line for a file-system failure, naming the path and the OS reason. Raise it as a
+    UsageError (exit 2) when nothing has been sent yet, as a RunError (exit 3) once requests went
+    out (the run could not complete)."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return f"cannot {action} {path}: {reason}"

@@ -105,6 +105,49 @@ def test_a_closed_output_pipe_is_not_reported_as_a_failed_gate(suite: Path) -> N
     assert b"Traceback" not in stderr
 
 
+@pytest.mark.parametrize("expected", [0, 1, 2, 3])
+def test_debug_adds_tracebacks_and_changes_no_exit_code(
+    expected: int, suite: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = str(tmp_path / "out")
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        args = {
+            0: ["validate", str(suite)],
+            1: ["run", str(suite), "-m", "openai:m", "-o", out, "-q", "--gate", "pass_rate >= 0.5",
+                "--filter", "a", "--max-retries", "0"],
+            2: ["validate", str(tmp_path / "missing.yaml")],
+            3: ["run", str(suite), "-m", "openai:m", "-o", out, "-q", "--max-retries", "0"],
+        }[expected]
+        if expected == 1:
+            suite.write_text("name: t\ncases:\n  - {id: a, input: hi, required_patterns: [never-said]}\n")
+        if expected == 3:
+            monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        plain, _, plain_err = cli(args, capsys)
+        debug, _, debug_err = cli([*args, "--debug"], capsys)
+    assert plain == debug == expected, (plain_err, debug_err)
+    assert "Traceback" not in plain_err
+    if expected >= 2:
+        assert "Traceback" in debug_err
+        assert debug_err.splitlines()[-1] == plain_err.splitlines()[-1] or expected == 3  # the same message last
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_error_is_exit_3_with_or_without_debug(
+    debug: bool, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.cli
+
+    def call() -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(harness.cli, "_debug", debug)
+    assert harness.cli.invoke(call) == 3
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("internal error: ZeroDivisionError: boom")
+    assert ("Traceback" in err) is debug
+
+
 @pytest.mark.parametrize(("words", "cword", "expected"), [
     ("harness vi", "1", {"plain,view"}),
     ("harness in", "1", {"plain,init"}),

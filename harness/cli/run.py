@@ -34,10 +34,14 @@ import click
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent samples per case (each repeat has its own cache entry).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the response cache.")
-@click.option("--max-errors", metavar="N|FRACTION",
-              help="Abort with exit 3 when more requests fail: a count (10), fraction (0.05) or percentage (5%).")
+@click.option("--max-errors", metavar="N|FRACTION|none",
+              help="Stop with exit 3 when more requests fail: a count (10), fraction (0.05) or percentage (5%); "
+                   "'none' never stops. Default: 10 failures in a row, or over 10% of a model's requests once 50 "
+                   "have finished.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Per-request timeout in seconds.")
+              help="Per-request timeout in seconds (each attempt).")
+@click.option("--max-request-time", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Most time one request may take, retries and backoff included (default: 3 x --timeout).")
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="Retries on rate limits, 5xx and connection errors (exponential backoff, Retry-After honoured).")
 @click.option("-g", "--gate", "gates", multiple=True, metavar="EXPR",
@@ -62,8 +66,8 @@ import click
 def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tuple[str, ...], ranking: str | None,
         max_judge_calls: int | None, output: Path, concurrency: int, limit: int | None,
         filters: tuple[str, ...], repeat: int, no_cache: bool, max_errors: str | None, timeout: float,
-        max_retries: int, gates: tuple[str, ...], monthly_requests: int | None, allow_stale: bool,
-        allow_other_suite: bool, batch: bool, no_pipeline: bool,
+        max_request_time: float | None, max_retries: int, gates: tuple[str, ...], monthly_requests: int | None,
+        allow_stale: bool, allow_other_suite: bool, batch: bool, no_pipeline: bool,
         ray_address: str | None, quiet: bool) -> int:
     """Run SUITE against one or more models and write a run directory."""
     from harness.api import RunOptions, run_suite
@@ -75,6 +79,7 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
     options = RunOptions(
         models=list(models), output_dir=output, concurrency=concurrency, limit=limit, filters=list(filters),
         repeat=repeat, use_cache=not no_cache, max_errors=max_errors, timeout=timeout, max_retries=max_retries,
+        max_request_time=max_request_time,
         progress=not quiet, baseline=baseline, judge=judges[0] if len(judges) == 1 else None,
         judges=list(judges) if len(judges) > 1 else [], ranking=ranking, max_judge_calls=max_judge_calls,
         gates=list(gates), monthly_requests=monthly_requests, allow_stale=allow_stale,
@@ -87,4 +92,8 @@ def run(suite: Path, models: tuple[str, ...], baseline: str | None, judges: tupl
         click.echo(f"warning: {warning}", err=True)
     print_gates(outcome.gates, out)
     out.print(f"Run directory: {outcome.run_dir} (report.html, summary.md, junit.xml)", markup=False)
+    errors = outcome.errors_line
+    if errors is not None:  # the last line: an exit 0 must not hide failed requests
+        out.file.flush()
+        click.echo(errors, err=True)
     return 0 if outcome.gates_passed else EXIT_GATE_FAILED

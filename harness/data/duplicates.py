@@ -14,10 +14,12 @@ of the candidate pairs only.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import zlib
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -25,12 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from harness.data.text import digest, word_bytes
+from harness.data.text import word_bytes
 
 DEFAULT_THRESHOLD = 0.8
 NUM_PERM = 128
 SHINGLE_WORDS = 3
 _FLUSH_EVERY = 4096
+SEGMENT_CHARS = 1 << 20  # a long text is read this many characters at a time
+_MINHASH_SLICE = 8192  # shingle hashes per MinHash update: 8 MiB of datasketch's temporaries
 _VERIFY_CHUNK = 4096  # pairs verified together: at most 8192 signature rows (4 MiB) in memory
 # Odd 64-bit multipliers combining three word hashes into one shingle hash.
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
@@ -70,6 +74,22 @@ class DuplicateGroups:
     def removable(self) -> int:
         """Texts that are copies of an earlier one: what deduplication drops."""
         return len(self.exact_of) + len(self.near_of)
+
+
+def _segments(text: str, size: int = SEGMENT_CHARS) -> Iterator[str]:
+    """`text` in pieces of about `size` characters, each cut just after a whitespace character."""
+    start, end_of_text = 0, len(text)
+    while start < end_of_text:
+        end = start + size
+        if end >= end_of_text:
+            yield text[start:]
+            return
+        cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+        if cut < 0:  # a run of `size` characters without a space: cut at the next one
+            after = [i for i in (text.find(" ", end), text.find("\n", end)) if i >= 0]
+            cut = min(after) if after else end_of_text
+        yield text[start : cut + 1]
+        start = cut + 1
 
 
 def _band_params(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -122,16 +142,42 @@ class DuplicateFinder:
         return self._count
 
     def add(self, text: str) -> int:
-        """Add a text; returns its index."""
-        tokens = word_bytes(text)
-        self._fingerprints.append(digest(b" ".join(tokens)))
-        if self.near:
-            hashes = shingle_hashes(tokens)
-            minhash = self._minhash
+        """Add a text; returns its index.
+
+        The text is read a segment at a time (cut at whitespace, which no word spans), so memory
+        stays flat whatever its length: the words of one segment, its shingle hashes, and MinHash
+        updates in slices (datasketch's `update_batch` holds num_perm x len(batch) integers at
+        once, 1.7 GB for the 1.7 M shingles of a 10 MB text). The fingerprint and the signature
+        are exactly those of the whole text at once: the fingerprint hashes the same bytes,
+        shingles that cross a cut are formed from the words carried over, and a MinHash minimum
+        does not depend on how its input is sliced."""
+        fingerprint = hashlib.blake2b(digest_size=8)
+        minhash = self._minhash if self.near else None
+        if minhash is not None:
             minhash.clear()
-            if len(hashes):
-                minhash.update_batch(hashes.tolist())
-            self._has_signature.append(1 if len(hashes) else 0)
+        carry: list[bytes] = []  # the last words seen: shingles continue across segments
+        seen_words = 0
+        has_shingles = False
+        for segment in _segments(text):
+            tokens = word_bytes(segment)
+            if not tokens:
+                continue
+            fingerprint.update((b" " if seen_words else b"") + b" ".join(tokens))
+            seen_words += len(tokens)
+            if minhash is not None:
+                window = carry + tokens
+                if len(window) >= SHINGLE_WORDS:
+                    hashes = shingle_hashes(window)
+                    has_shingles = True
+                    for start in range(0, len(hashes), _MINHASH_SLICE):
+                        minhash.update_batch(hashes[start : start + _MINHASH_SLICE].tolist())
+                carry = window[-(SHINGLE_WORDS - 1) :]
+        if minhash is not None and 0 < seen_words < SHINGLE_WORDS:
+            minhash.update_batch(shingle_hashes(carry).tolist())  # a short text is one shingle
+            has_shingles = True
+        self._fingerprints.append(int.from_bytes(fingerprint.digest(), "little", signed=True))
+        if minhash is not None:
+            self._has_signature.append(1 if has_shingles else 0)
             self._pending.append(minhash.hashvalues.astype(np.uint32))
             if len(self._pending) >= _FLUSH_EVERY:
                 self._flush()

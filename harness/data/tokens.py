@@ -28,6 +28,7 @@ TOKENS_PER_CONVERSATION = 3
 
 # Each match is one estimated token: up to 5 ASCII letters of a word, up to 3 digits, one other
 # letter (accented, Cyrillic, CJK...), a run of newlines, or one punctuation mark.
+_COUNT_PIECE = 1 << 20  # characters counted at a time
 _TOKEN = re.compile(r"[A-Za-z]{1,5}|\d{1,3}|[^\W\d_A-Za-z]|\n+|[^\w\s]|_")
 
 
@@ -39,7 +40,26 @@ def approximate_tokens(text: str) -> int:
     other letters (accents, Cyrillic, CJK): one per character; each punctuation mark and each
     run of newlines: one. Errs high, most for non-Latin scripts.
     """
-    return len(_TOKEN.findall(text))
+    if len(text) <= _COUNT_PIECE:
+        return len(_TOKEN.findall(text))
+    # A long text is counted a piece at a time, cut at spaces (no match contains one), so the
+    # matches of one piece are in memory at a time instead of one string per token of the text.
+    count, start, length = 0, 0, len(text)
+    while start < length:
+        stop = start + _COUNT_PIECE
+        if stop >= length:
+            stop = length
+        else:
+            cut = text.rfind(" ", start, stop)
+            stop = cut + 1 if cut >= start else _next_space(text, stop)
+        count += len(_TOKEN.findall(text, start, stop))
+        start = stop
+    return count
+
+
+def _next_space(text: str, position: int) -> int:
+    found = text.find(" ", position)
+    return len(text) if found < 0 else found + 1
 
 
 class TokenCounter(Protocol):
@@ -67,12 +87,15 @@ class ApproximateCounter:
 
 class TiktokenCounter:
     def __init__(self, encoding: Any, name: str) -> None:
-        self._encode = encoding.encode_ordinary
+        self._encoding = encoding
         self.method = f"tiktoken {name}"
         self.exact = True
 
     def count(self, text: str) -> int:
-        return len(self._encode(text))
+        # The tokens as one numpy buffer (4 bytes each), not a list of Python ints (~36 bytes
+        # each): a 50 MB text is ~10 M tokens. With no special token allowed or disallowed this
+        # is `encode_ordinary`.
+        return len(self._encoding.encode_to_numpy(text, disallowed_special=()))
 
 
 def conversation_tokens(turns: list[Turn], counter: TokenCounter) -> int:

@@ -10,13 +10,17 @@ the template's content hash and the full request (rendered messages, parameters,
 request, attempt number), so a changed template or rubric re-judges while unchanged items
 are read back without a call. Whether a cached verdict may be reused follows the judge's
 identity, as for answers (`harness.run.reuse`): a verdict of a mutable alias (`gpt-4o`, a name
-on a custom endpoint) only within its max age, for its pinned version, or to resume.
+on a custom endpoint) only within its max age, for its pinned version, or to resume. Each
+answer is committed as it arrives (one small SQLite transaction, far cheaper than the call it
+saves), so a killed run re-asks at most the requests that were in flight. Failed requests
+count against the run's error budget (harness.models.budget) like a model's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +29,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from harness.errors import RunError
+from harness.errors import RunError, file_problem
 from harness.judging.parsing import Parsed
 from harness.models.base import (
     ChatMessage,
@@ -34,11 +38,11 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
-from harness.models.calls import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
+from harness.models.budget import NOT_ENDPOINT_FAILURES, ErrorBudget
+from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.cache import ResponseCache, request_key
 
 JUDGE_TABLE = "judgments"
-_FLUSH_EVERY = 64
 
 
 @dataclass
@@ -111,11 +115,13 @@ class JudgeCaller:
         transport: JudgeTransport | None = None,
         limiter: asyncio.Semaphore | None = None,
         policy: CachePolicy | None = None,
+        budget: ErrorBudget | None = None,
     ) -> None:
         """`transport` replaces direct calls of the adapter; `limiter` bounds the requests in flight
         across several `run` calls at once (pipelined judging); `policy` decides which cached
         verdicts are reused and gives the cache fingerprint (with a pinned version and the server's
-        description); without one every cached verdict under the adapter's fingerprint is reused."""
+        description); without one every cached verdict under the adapter's fingerprint is reused;
+        `budget` is `--max-errors` for this judge's requests (default: the default error budget)."""
         self.name = name
         self.adapter = adapter
         self.policy = policy
@@ -125,10 +131,9 @@ class JudgeCaller:
         self.max_retries = max_retries
         self.cache_path = cache_path
         self.counters = counters
+        self.budget = budget or ErrorBudget()
         self._cache: ResponseCache | None = None
-        self._pending_writes: list[tuple[str, str, GenerationResponse]] = []
-        self._live_successes = 0  # answers from the endpoint itself; cache hits prove nothing about it
-        self._live_requests = 0
+        self._live_requests = 0  # requests to the endpoint itself; cache hits prove nothing about it
         self.transport = transport
         self.limiter = limiter
         self._runs = 0
@@ -139,7 +144,6 @@ class JudgeCaller:
             self._cache = ResponseCache(self.cache_path, JUDGE_TABLE)
 
     def close(self) -> None:
-        self._flush(force=True)
         if self._cache is not None:
             self._cache.close()
             self._cache = None
@@ -197,8 +201,6 @@ class JudgeCaller:
         finally:
             if owned:
                 self.close()
-            else:
-                self._flush(force=True)
         return outcomes
 
     async def _answer(self, requests: list[GenerationRequest], keys: list[str]) -> list[tuple[GenerationResponse, bool]]:
@@ -221,10 +223,8 @@ class JudgeCaller:
             sent = await self.transport.send([requests[i] for i in missing], [keys[i] for i in missing])
             for index, response in zip(missing, sent, strict=True):
                 results[index] = (response, False)
-                self._count(response)
-                if response.ok:
-                    self._pending_writes.append((keys[index], self.fingerprint, response))
-            self._flush(force=False)
+            self._keep([(keys[index], response) for index, response in zip(missing, sent, strict=True)])
+            self._count(sent)
             return [result for result in results if result is not None]
         batch_size = max(1, self.adapter.capabilities.max_batch_size)
         batches: Iterator[list[int]] = iter(
@@ -240,39 +240,38 @@ class JudgeCaller:
                     responses = await self.adapter.generate([requests[index] for index in batch])
                 for index, response in zip(batch, responses, strict=True):
                     results[index] = (response, False)
-                    self._count(response)
-                    if response.ok:
-                        self._pending_writes.append((keys[index], self.fingerprint, response))
-                self._flush(force=False)
+                self._keep([(keys[index], response) for index, response in zip(batch, responses, strict=True)])
+                self._count(responses)
 
         workers = min(max(1, self.adapter.capabilities.max_concurrency), -(-len(missing) // batch_size))
         if workers > 0:
             await gather_or_cancel([worker() for _ in range(workers)])
         return [result for result in results if result is not None]
 
-    def _count(self, response: GenerationResponse) -> None:
-        counters = self.counters
-        counters.done += 1
-        if response.error is None:
-            counters.successes += 1
-            self._live_successes += 1
-            return
-        counters.errors += 1
-        if counters.first_error is None:
-            counters.first_error = f"{response.error.kind}: {response.error.message}"
-        if response.error.kind == "connection":
-            counters.connection_errors += 1
-        # A judge whose first requests all fail (refused connections, timeouts, a server that
-        # rejects the logprobs request...) would only produce a column of invalid judgments.
-        if self._live_successes == 0 and counters.errors >= min(UNREACHABLE_AFTER, self._live_requests):
-            raise RunError(
-                f"judge '{self.name}': its first {counters.errors} requests all failed ({counters.first_error}); "
-                "is the judge's endpoint up and right (OPENAI_BASE_URL / base_url), and does it accept the request?"
-            )
+    def _keep(self, answered: list[tuple[str, GenerationResponse]]) -> None:
+        """Commit answers to the judge cache as they arrive (errors are not cached)."""
+        if self._cache is not None:
+            try:
+                self._cache.put_many([(key, self.fingerprint, response) for key, response in answered])
+            except (OSError, sqlite3.Error) as exc:  # a full disk or database: stop judging, name the file
+                raise RunError(file_problem(exc, self.cache_path, "write the judge cache")) from None
 
-    def _flush(self, force: bool) -> None:
-        if self._cache is None or not self._pending_writes:
-            return
-        if force or len(self._pending_writes) >= _FLUSH_EVERY:
-            self._cache.put_many(self._pending_writes)
-            self._pending_writes = []
+    def _count(self, responses: list[GenerationResponse]) -> None:
+        counters = self.counters
+        for response in responses:
+            counters.done += 1
+            counters.tally.add(response.error)
+            if response.error is None:
+                counters.successes += 1
+            else:
+                counters.errors += 1
+                if response.error.kind not in NOT_ENDPOINT_FAILURES:
+                    self.budget.errors += 1
+        # A judge whose requests keep failing (refused connections, timeouts, a server that
+        # rejects the logprobs request...) would only produce a column of invalid judgments.
+        reason = self.budget.verdict(f"judge '{self.name}'", counters.tally, self._live_requests)
+        if reason is not None:
+            hint = "" if "unreachable" in reason else (
+                "; is the judge's endpoint up and right (OPENAI_BASE_URL / base_url), and does it accept the request?"
+            )
+            raise RunError(reason + hint)

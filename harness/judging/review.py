@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from harness.errors import Diagnostic, SuiteError, UsageError
+from harness.errors import Diagnostic, SuiteError, UsageError, file_problem
 from harness.run.store import RunData, utc_now, write_json
 from harness.stats.agreement import agreement_rate, cohens_kappa
 
@@ -97,13 +97,19 @@ def export_review(
             "answer_1": "candidate" if candidate_first else "baseline",
         }
         rows.append([name, _question(mine), first.get("output") or "", second.get("output") or "", "", ""])
-    sheet.parent.mkdir(parents=True, exist_ok=True)
-    with sheet.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SHEET_COLUMNS)
-        writer.writerows(rows)
     key_path = run.path / KEY_FILE
-    write_json(key_path, {"run_id": run.run.get("run_id"), "sheet": str(sheet), "seed": seed, "created": utc_now(), "items": key})
+    target = sheet
+    try:
+        sheet.parent.mkdir(parents=True, exist_ok=True)
+        with sheet.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(SHEET_COLUMNS)
+            writer.writerows(rows)
+        target = key_path
+        write_json(key_path, {"run_id": run.run.get("run_id"), "sheet": str(sheet), "seed": seed, "created": utc_now(),
+                              "items": key})
+    except OSError as exc:
+        raise UsageError(file_problem(exc, target, "write")) from None
     return len(rows), key_path
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
+from harness.interrupt import run_async
 from harness.judging.caller import CachePolicy, JudgeCaller, JudgeJob, JudgeOutcome, JudgeTransport
 from harness.judging.grading import grade_line, plan_grades
 from harness.judging.inputs import AnswerIndex
@@ -23,6 +24,7 @@ from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.panel import PanelRule
 from harness.judging.plan import JudgePlan
 from harness.models.base import ModelAdapter
+from harness.models.budget import ErrorBudget
 from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.progress import show_progress
 from harness.suite.case import Case
@@ -51,6 +53,7 @@ async def _call(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], kind: str, jobs: list[JudgeJob], cache_path: Path | None,
     console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None = None,
     policies: Policies | None = None,
+    max_errors: str | None = None,
 ) -> dict[str, list[JudgeOutcome]]:
     """Every judge's outcomes for the same jobs, judges side by side."""
     if not jobs:
@@ -65,6 +68,7 @@ async def _call(
             judge.name, adapters[judge.name], plan.params(template, judge),
             plan.config.logprobs if kind == "pairwise" else 0, plan.config.max_retries, cache_path, counter,
             (transports or {}).get(judge.name), policy=(policies or {}).get(judge.name),
+            budget=ErrorBudget.parse(max_errors, len(jobs)),
         )
     by_judge: dict[str, list[JudgeOutcome]] = {}
 
@@ -87,6 +91,7 @@ async def _judge(
     plan: JudgePlan, adapters: dict[str, ModelAdapter], records: Sequence[dict[str, Any]], cases: Sequence[Case],
     cache_path: Path | None, console: Console, progress: bool, activity: JudgeActivity, transports: Transports | None,
     policies: Policies | None,
+    max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     answers = AnswerIndex(records)
     rule = panel_rule(plan)
@@ -96,7 +101,7 @@ async def _judge(
         items = plan_pairs(plan.pairs, cases, answers, pairwise)
         jobs = [job for item in items for job in item.jobs]
         by_judge = await _call(plan, adapters, "pairwise", jobs, cache_path, console, progress, activity, transports,
-                               policies)
+                               policies, max_errors)
         position = 0
         for item in items:
             width = len(item.jobs)
@@ -109,7 +114,7 @@ async def _judge(
             continue
         grades = plan_grades(plan.models, cases, answers, template, plan.config.label)
         by_judge = await _call(plan, adapters, kind, [g.job for g in grades if g.job is not None], cache_path,
-                               console, progress, activity, transports, policies)
+                               console, progress, activity, transports, policies, max_errors)
         iterators = {name: iter(outcomes) for name, outcomes in by_judge.items()}
         for grade in grades:
             outcomes = {name: next(it) if grade.job is not None else None for name, it in iterators.items()}
@@ -128,9 +133,11 @@ def run_judging(
     activity: JudgeActivity | None = None,
     transports: Transports | None = None,
     policies: Policies | None = None,
+    max_errors: str | None = None,
 ) -> list[dict[str, Any]]:
     """Judge a finished generation; returns the judgments.jsonl lines. Raises RunError when a
-    judge endpoint is unreachable; answers judged by then are in the judge cache.
+    judge's requests spend the error budget (`max_errors`, as `--max-errors`;
+    harness.models.budget); answers judged by then are in the judge cache.
 
     `adapters` maps each judge of the plan to its adapter (a single adapter serves a single judge);
     `transports` replaces direct calls of the judges it names (the Batch API), and is closed here;
@@ -141,14 +148,14 @@ def run_judging(
     async def main() -> list[dict[str, Any]]:
         try:
             return await _judge(plan, by_name, records, cases, cache_path, console, progress, tally, transports,
-                                policies)
+                                policies, max_errors)
         finally:
             for transport in (transports or {}).values():
                 await transport.close()
             for adapter in by_name.values():
                 await adapter.aclose()
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def close_unused(adapters: dict[str, ModelAdapter] | ModelAdapter) -> None:

@@ -20,7 +20,7 @@ import jinja2
 import jinja2.meta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from harness.errors import Diagnostic, SuiteError
+from harness.errors import Diagnostic, RunError, SuiteError
 from harness.models.base import ChatMessage
 from harness.suite.schema import JudgeConfig
 from harness.suite.templating import TemplateProblem, render
@@ -143,7 +143,8 @@ class JudgeTemplate:
         base.update(values)
         return {name: base.get(name, "") for name in ALLOWED_VARIABLES[self.kind]}
 
-    def messages(self, values: dict[str, Any]) -> list[ChatMessage]:
+    def render_messages(self, values: dict[str, Any]) -> list[ChatMessage]:
+        """The judge's messages; raises TemplateProblem."""
         variables = self.variables(values)
         messages: list[ChatMessage] = []
         if self.spec.system:
@@ -151,8 +152,18 @@ class JudgeTemplate:
         messages.append({"role": "user", "content": render(self.spec.prompt, variables)})
         return messages
 
+    def messages(self, values: dict[str, Any]) -> list[ChatMessage]:
+        """The judge's messages for real answers: a template failing on them stops the run (exit 3)."""
+        try:
+            return self.render_messages(values)
+        except TemplateProblem as exc:
+            raise RunError(f"judge template '{self.name}' ({self.origin}): {exc}") from None
+
     def retry_message(self, values: dict[str, Any]) -> str:
-        return render(self.spec.retry_prompt, self.variables(values))
+        try:
+            return render(self.spec.retry_prompt, self.variables(values))
+        except TemplateProblem as exc:
+            raise RunError(f"judge template '{self.name}' ({self.origin}), retry_prompt: {exc}") from None
 
     def describe(self) -> dict[str, Any]:
         """What run.json records about the template."""
@@ -216,9 +227,9 @@ def parse_template(text: str, shown: str, name: str, origin: str) -> JudgeTempla
         raise SuiteError(problems)
     template = JudgeTemplate(name, origin, spec, hashlib.sha256(text.encode("utf-8")).hexdigest())
     try:  # catches errors that only show when rendering (bad filters, sandbox violations)
-        template.messages({"question": "q", "answer": "a", "answer_a": "a", "answer_b": "b", "rubric": "r",
-                           "reference": "ref", "references": ["ref"], "labels": ["first", "second"]})
-        template.retry_message({"labels": ["first", "second"]})
+        template.render_messages({"question": "q", "answer": "a", "answer_a": "a", "answer_b": "b", "rubric": "r",
+                                  "reference": "ref", "references": ["ref"], "labels": ["first", "second"]})
+        render(spec.retry_prompt, template.variables({"labels": ["first", "second"]}))
     except TemplateProblem as exc:
         raise SuiteError([doc.diagnostic(("prompt",), str(exc))]) from None
     return template

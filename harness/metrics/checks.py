@@ -22,12 +22,13 @@ def check_name(spec: CheckSpec) -> str:
     return spec.name or f"{spec.metric} {_bounds(spec)}"
 
 
-def evaluate_check(spec: CheckSpec, metrics: dict[str, float]) -> dict[str, Any]:
+def evaluate_check(spec: CheckSpec, metrics: dict[str, float], skipped: dict[str, str] | None = None) -> dict[str, Any]:
     """The check's result as results.jsonl stores it: name, passed, reason."""
     metric = spec.metric or ""
     value = metrics.get(metric)
     if value is None:
-        return {"name": check_name(spec), "passed": False, "reason": f"{metric} was not computed for this case"}
+        why = f" ({skipped[metric]})" if skipped and metric in skipped else ""
+        return {"name": check_name(spec), "passed": False, "reason": f"{metric} was not computed for this case{why}"}
     shown = f"{metric} = {value:.4g}"
     if spec.min is not None and value < spec.min:
         return {"name": check_name(spec), "passed": False, "reason": f"{shown}, below the minimum {spec.min:g}"}
@@ -42,5 +43,6 @@ def apply_metric_checks(records: Sequence[dict[str, Any]], checks_by_case: dict[
         if not specs or record.get("error") is not None:
             continue
         metrics = record.get("metrics") or {}
-        record["checks"] = [*record.get("checks", []), *(evaluate_check(spec, metrics) for spec in specs)]
+        skipped = record.get("metrics_skipped")
+        record["checks"] = [*record.get("checks", []), *(evaluate_check(spec, metrics, skipped) for spec in specs)]
         record["passed"] = all(check["passed"] for check in record["checks"])

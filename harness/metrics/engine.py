@@ -10,10 +10,11 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.metrics.classification import LabelExtractor
+from harness.metrics.limits import over_limit
 from harness.metrics.options import CLASSIFICATION_CASE_METRIC
 from harness.metrics.plan import MetricPlan
 from harness.metrics.rouge import RougeScorer
@@ -33,6 +34,7 @@ class CaseScore:
     metrics: dict[str, float]
     stats: dict[str, list[int]]  # sufficient statistics of corpus metrics (bleu, chrf)
     label: tuple[str, str | None] | None = None  # (reference label, predicted label or None)
+    skipped: dict[str, str] = field(default_factory=dict)  # metric -> why its text-size limit stopped it
 
 
 class CaseScorer:
@@ -55,18 +57,25 @@ class CaseScorer:
     def score(self, output: str, references: Sequence[str]) -> CaseScore:
         values: dict[str, float] = {}
         stats: dict[str, list[int]] = {}
+        skipped = {
+            name: reason for name in self.order if (reason := over_limit(name, output, references)) is not None
+        }
         for normalizer, names in self.squad:
+            if all(name in skipped for name in names):
+                continue
             exact, f1 = squad_scores(output, references, normalizer)
-            values.update({name: exact if name == "exact_match" else f1 for name in names})
+            values.update({name: exact if name == "exact_match" else f1 for name in names if name not in skipped})
         for rouge, types in self.rouge:
-            values.update(rouge.score(output, references, types))
-        if self.bleu is not None:
+            wanted = [kind for kind in types if kind not in skipped]
+            if wanted:
+                values.update(rouge.score(output, references, wanted))
+        if self.bleu is not None and "bleu" not in skipped:
             stats["bleu"] = self.bleu.statistics(output, references)
             values["bleu"] = self.bleu.sentence(stats["bleu"])
-        if self.chrf is not None:
+        if self.chrf is not None and "chrf" not in skipped:
             stats["chrf"] = self.chrf.statistics(output, references)
             values["chrf"] = self.chrf.sentence(stats["chrf"])
-        ordered = {name: values[name] for name in self.order}
+        ordered = {name: values[name] for name in self.order if name in values}
         label = None
         if self.labels is not None:
             reference = self.labels.canonical(references[0])
@@ -74,7 +83,7 @@ class CaseScorer:
                 predicted = self.labels.extract(output)
                 label = (reference, predicted)
                 ordered[CLASSIFICATION_CASE_METRIC] = 1.0 if predicted == reference else 0.0
-        return CaseScore(ordered, stats, label)
+        return CaseScore(ordered, stats, label, skipped)
 
 
 _worker_scorer: CaseScorer | None = None

@@ -6,7 +6,8 @@
     stage.add_to_summary(summary, records)   # per model and per tag: value, 95 % CI, n
 
 A record gets `metrics` only when it was answered and its case has references: a missing
-reference leaves the metrics absent, never zero. `metric_stats` keeps the per-case sufficient
+reference leaves the metrics absent, never zero, and so does a text over a metric's size limit
+(harness.metrics.limits; `metrics_skipped` says why, `skipped_warnings` words it for the run). `metric_stats` keeps the per-case sufficient
 statistics of BLEU/chrF so corpus scores can be recomputed for any subset of a run directory;
 `label` holds the reference and predicted label of classification suites.
 """
@@ -55,6 +56,8 @@ class ScoringStage:
                 record["metric_stats"] = {name: list(stats) for name, stats in score.stats.items()}
             if score.label is not None:
                 record["label"] = {"reference": score.label[0], "predicted": score.label[1]}
+            if score.skipped:
+                record["metrics_skipped"] = dict(score.skipped)
         self._score_evaluate(targets)
         apply_metric_checks(records, self.plan.checks)
 
@@ -82,3 +85,20 @@ class ScoringStage:
             **({"classification": self.plan.classification.model_dump()} if self.plan.classification else {}),
             **{spec.entry: spec.options.model_dump() for spec in self.plan.evaluate},
         }
+
+
+def skipped_warnings(records: Sequence[dict[str, Any]]) -> list[str]:
+    """One warning per metric that skipped cases for their size: the metric, the limit, the cases."""
+    by_metric: dict[str, list[tuple[str, str, str]]] = {}
+    for record in records:
+        for metric, reason in (record.get("metrics_skipped") or {}).items():
+            by_metric.setdefault(metric, []).append((record["case_id"], record["model"], reason))
+    lines = []
+    for metric, skipped in by_metric.items():
+        case_id, model, reason = skipped[0]
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        lines.append(
+            f"{metric} not computed for case '{case_id}' of model '{model}'{more}: {reason}; "
+            f"left out of {metric}'s figures, not scored as zero"
+        )
+    return lines

@@ -1,4 +1,4 @@
-"""Calling a model many times over: counters per model, the unreachable rule, gather-or-cancel.
+"""Calling a model many times over: counters per model (with their error tally), gather-or-cancel.
 
 Shared by generation (harness/run/runner.py) and judging (harness/judging/caller.py), below both,
 so that judging does not import the run package that composes it.
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-# A model whose first requests all fail to connect is unreachable; stop instead of waiting
-# for every remaining request to time out through its retries.
-UNREACHABLE_AFTER = 8
+from harness.models.budget import ErrorTally
 
 
 @dataclass
@@ -24,9 +22,13 @@ class ModelCounters:
     done: int = 0
     errors: int = 0
     successes: int = 0
-    connection_errors: int = 0
-    first_error: str | None = None
     label: str | None = None  # what the progress display shows instead of the name (a batch and its status)
+    tally: ErrorTally = field(default_factory=ErrorTally)  # the live requests, for the error budget
+
+    @property
+    def first_error(self) -> str | None:
+        """The most frequent kind of error and the server's words for it."""
+        return self.tally.quote() or None
 
 
 async def gather_or_cancel(coroutines: Sequence[Coroutine[Any, Any, None]]) -> None:

@@ -10,6 +10,7 @@ more than halves it without leaving the SDK's request, retry and error machinery
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from harness.models.base import (
     ModelAdapter,
     Usage,
 )
-from harness.models.registry import AdapterSettings
+from harness.models.registry import DEADLINE_TIMEOUTS, AdapterSettings
 from harness.models.resolve import ResolvedModel
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -92,6 +93,9 @@ def _classify(exc: Exception) -> ErrorInfo:
         return ErrorInfo(kind="connection", message=f"{message}{detail}"[:500])
     if isinstance(exc, openai.APIStatusError):
         body = exc.body if isinstance(exc.body, dict) else {}
+        if isinstance(body.get("message"), str) and body["message"]:
+            # The server's own words, not the SDK's "Error code: 500 - {...}" dump of the body.
+            message = f"HTTP {exc.status_code}: {' '.join(body['message'].split())}"[:500]
         return classify_status(exc.status_code, str(body.get("code") or ""), message)
     return ErrorInfo(kind="other", message=f"{type(exc).__name__}: {message}")
 
@@ -199,6 +203,7 @@ class OpenAIAdapter:
         self._api_key = api_key
         self.timeout = model.config.timeout or settings.timeout
         self.max_retries = model.config.max_retries if model.config.max_retries is not None else settings.max_retries
+        self.deadline = settings.max_request_time or DEADLINE_TIMEOUTS * self.timeout
         self._capabilities = Capabilities(
             max_batch_size=1,
             max_concurrency=model.config.concurrency or settings.concurrency,
@@ -286,13 +291,17 @@ class OpenAIAdapter:
         body = self.request_body(request)
         started = time.perf_counter()
         try:
-            raw = await client.post("/chat/completions", cast_to=httpx2.Response, body=body)
-            payload = raw.content
+            async with asyncio.timeout(self.deadline):
+                raw = await client.post("/chat/completions", cast_to=httpx2.Response, body=body)
+                payload = raw.content
         except openai.APIError as exc:
             error = _classify(exc)
             if error.kind in ("auth", "not_found"):
                 raise RunError(self._fatal_message(error)) from None
             return GenerationResponse(None, error, latency_s=time.perf_counter() - started)
+        except TimeoutError:
+            message = f"no answer within {self.deadline:g} s, retries included (--max-request-time)"
+            return GenerationResponse(None, ErrorInfo(kind="timeout", message=message), latency_s=time.perf_counter() - started)
         response = parse_completion(payload)
         response.latency_s = time.perf_counter() - started
         return response

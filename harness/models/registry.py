@@ -37,6 +37,12 @@ class AdapterSettings:
     allow_other_suite: bool = False  # accept `run:` recordings made from a suite of another name
     allow_stale: bool = False  # `run:` answers to cases whose messages changed since are used anyway
     ray: RayPlan | None = None  # hf: models it names generate on Ray actors
+    # Most time one request may take, retries and backoff included; None: DEADLINE_TIMEOUTS x
+    # the model's timeout. Without it a hung endpoint costs timeout x (retries + 1) per request.
+    max_request_time: float | None = None
+
+
+DEADLINE_TIMEOUTS = 3
 
 
 def _kind(model: ResolvedModel, settings: AdapterSettings) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from harness.errors import UsageError, file_problem
 from harness.report.diff import Flip, ModelDiff, RunDiff
 from harness.report.html import _asset, _environment
 from harness.report.markdown import cell
@@ -133,8 +134,14 @@ def render_diff_html(diff: RunDiff) -> str:
 
 
 def write_diff(diff: RunDiff, directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     md, page = directory / "diff.md", directory / "diff.html"
-    md.write_text(render_diff_markdown(diff), encoding="utf-8")
-    page.write_text(render_diff_html(diff), encoding="utf-8")
+    target = directory
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        target = md
+        md.write_text(render_diff_markdown(diff), encoding="utf-8")
+        target = page
+        page.write_text(render_diff_html(diff), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(file_problem(exc, target, "write")) from None
     return [page, md]

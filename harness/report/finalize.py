@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import UsageError, file_problem
 from harness.gates.evaluate import GateOutcome, evaluate_gates, parse_gates, run_gate_texts
 from harness.gates.figures import RunFigures
 from harness.report.html import write_html
@@ -82,12 +83,15 @@ def finalize_run(run_dir: str | Path, history_dir: Path | None = None, monthly_r
     add_derived_figures(data, monthly_requests)
     gates = run_gates(data)
     summary["gates"] = [g.as_dict() for g in gates]
-    write_json(path / SUMMARY_FILE, summary)
     view = build_view(data, gates, data.judgments)
     files = [path / HTML_FILE, path / MARKDOWN_FILE, path / JUNIT_FILE]
-    write_html(view, files[0])
-    write_markdown(view, files[1])
-    write_junit(view, files[2])
+    target = path / SUMMARY_FILE
+    try:
+        write_json(target, summary)
+        for target, write in zip(files, (write_html, write_markdown, write_junit), strict=True):
+            write(view, target)
+    except OSError as exc:  # a run turns this into exit 3 (its stage knows requests went out)
+        raise UsageError(file_problem(exc, target, "write")) from None
     if history_dir is not None:
         from harness.report.history import record_run
 

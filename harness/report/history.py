@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from harness.errors import UsageError, file_problem
 from harness.gates.figures import FIGURES, RunFigures
 from harness.run.store import RUN_FILE, RunData, load_run, utc_now
 
@@ -69,13 +70,21 @@ class HistoryRun:
 
 @contextlib.contextmanager
 def connect(directory: Path) -> Iterator[sqlite3.Connection]:
-    directory.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(directory / HISTORY_FILE, timeout=30)
+    """The history database of `directory`. A file-system or SQLite failure (read-only, disk or
+    database full) is a UsageError naming the file; a run after sending turns it into exit 3."""
+    path = directory / HISTORY_FILE
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=30)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(file_problem(exc, path, "open")) from None
     try:
         connection.execute("PRAGMA foreign_keys = ON")
         connection.executescript(_SCHEMA)
         with connection:
             yield connection
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(file_problem(exc, path, "write")) from None
     finally:
         connection.close()
 

@@ -43,7 +43,7 @@ def request_key(fingerprint: str, request: GenerationRequest) -> str:
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _encode(response: GenerationResponse) -> bytes:
+def encode_response(response: GenerationResponse) -> bytes:
     return orjson.dumps(
         {
             "output": response.output,
@@ -57,14 +57,14 @@ def _encode(response: GenerationResponse) -> bytes:
     )
 
 
-def _decode(blob: bytes) -> GenerationResponse:
+def decode_response(blob: bytes, cached: bool = True) -> GenerationResponse:
     data: dict[str, Any] = orjson.loads(blob)
     return GenerationResponse(
         data["output"],
         usage=Usage(data.get("prompt_tokens"), data.get("completion_tokens")),
         latency_s=data.get("latency_s"),
         finish_reason=data.get("finish_reason"),
-        cached=True,
+        cached=cached,
         logprobs=data.get("logprobs"),
         batch_id=data.get("batch"),
     )
@@ -93,7 +93,7 @@ class ResponseCache:
             marks = ",".join("?" * len(part))
             rows = self._db.execute(f"SELECT key, payload FROM {self.table} WHERE key IN ({marks})", part)
             for key, payload in rows:
-                found[key] = _decode(payload)
+                found[key] = decode_response(payload)
         return found
 
     def created_many(self, keys: Sequence[str]) -> dict[str, float]:
@@ -110,7 +110,7 @@ class ResponseCache:
     def put_many(self, items: Iterable[tuple[str, str, GenerationResponse]]) -> None:
         """Store (key, fingerprint, response) triples in one transaction; errors are skipped."""
         now = time.time()
-        rows = [(key, fp, now, _encode(resp)) for key, fp, resp in items if resp.ok and not resp.cached]
+        rows = [(key, fp, now, encode_response(resp)) for key, fp, resp in items if resp.ok and not resp.cached]
         if not rows:
             return
         self._db.execute("BEGIN")
@@ -120,6 +120,11 @@ class ResponseCache:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def check_writable(self) -> None:
+        """Raise sqlite3.Error now if the cache could not take a write (read-only file or folder)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("ROLLBACK")
 
     def count(self) -> int:
         return int(self._db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0])

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.errors import RunError
+from harness.errors import RunError, file_problem
 from harness.gates.evaluate import GateOutcome
 from harness.judging.plan import JudgePlan
 from harness.metrics.stage import ScoringStage
@@ -24,7 +24,7 @@ from harness.run.options import RunOptions, RunOutcome
 from harness.run.plan import WorkItem
 from harness.run.reuse import ModelReuse
 from harness.run.runner import ErrorBudget
-from harness.run.store import RUN_FILE, utc_now, write_json
+from harness.run.store import RUN_FILE, release_space, utc_now, write_json
 from harness.suite.case import Case
 from harness.suite.loader import Suite
 
@@ -73,6 +73,8 @@ class RunContext:
     gates: list[GateOutcome] = field(default_factory=list)
     failure: RunError | None = None
     interrupted: bool = False
+    interruption: KeyboardInterrupt | None = None  # Ctrl-C, or Terminated (SIGTERM): re-raised at the end
+    results_failed: bool = False  # results.jsonl could not be written: keep it as it is, do not rewrite it
 
     @property
     def model_names(self) -> list[str]:
@@ -95,16 +97,29 @@ class RunContext:
             self.failure = failure
 
     def write_run_info(self, status: str | None = None) -> None:
-        """Write run.json with `status` (default: the run's own status so far, with its end time)."""
+        """Write run.json with `status` (default: the run's own status so far, with its end time).
+
+        On a full disk the run directory's space reserve is given back first, so that a run
+        stopped by the disk still says `aborted` and why."""
         if status is None:
             self.run_info.update(status=self.status, finished_at=utc_now())
             if self.failure is not None:
                 self.run_info["error"] = self.failure.message
         else:
             self.run_info.update(status=status, finished_at=None)
-        write_json(self.run_dir / RUN_FILE, self.run_info)
+        path = self.run_dir / RUN_FILE
+        try:
+            write_json(path, self.run_info)
+        except OSError as exc:
+            if not release_space(self.run_dir):
+                raise RunError(file_problem(exc, path, "write")) from None
+            try:
+                write_json(path, self.run_info)
+            except OSError as again:
+                raise RunError(file_problem(again, path, "write")) from None
 
     def outcome(self, warnings: list[str]) -> RunOutcome:
         return RunOutcome(
-            self.run_dir, self.status, self.summary, self.records, self.models, warnings, self.gates, self.clock.timings
+            self.run_dir, self.status, self.summary, self.records, self.models, warnings, self.gates, self.clock.timings,
+            self.judgments,
         )

@@ -25,6 +25,7 @@ class RunOptions:
     max_errors: str | None = None
     timeout: float = 60.0
     max_retries: int = 4
+    max_request_time: float | None = None  # seconds one request may take, retries included (None: 3 x timeout)
     progress: bool = True
     gates: list[str] = field(default_factory=list)  # gate expressions added to the suite's `gates:`
     history: bool = True  # index the run in output_dir/history.sqlite
@@ -56,6 +57,14 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     gates: list[GateOutcome] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run
+    judgments: list[dict[str, Any]] = field(default_factory=list)  # judgments.jsonl lines
+
+    @property
+    def errors_line(self) -> str | None:
+        """One line when requests failed but the run finished within its error budget."""
+        from harness.run.summary import errors_line
+
+        return errors_line(self.records, self.judgments)
 
     @property
     def gates_passed(self) -> bool:

@@ -1,4 +1,4 @@
-"""The async runner: bounded concurrency per model, error budget, fail-fast on a dead endpoint.
+"""The async runner: bounded concurrency per model, the error budget (harness.models.budget), a halt flag.
 
 Work is split into batches of the adapter's `max_batch_size`; `max_concurrency` worker
 coroutines per model pull batches from a shared iterator. Workers only await the adapter and
@@ -8,41 +8,15 @@ hand results to the sink, so per-case work never sits on the event loop's hot pa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from harness.errors import RunError
+from harness.errors import HarnessError, RunError
 from harness.models.base import GenerationResponse, ModelAdapter
-from harness.models.calls import UNREACHABLE_AFTER, ModelCounters, gather_or_cancel
+from harness.models.budget import NOT_ENDPOINT_FAILURES, ErrorBudget
+from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.plan import WorkItem
 
-__all__ = ["UNREACHABLE_AFTER", "ErrorBudget", "ModelCounters", "RunState", "gather_or_cancel", "run_requests"]
-
-@dataclass
-class ErrorBudget:
-    """`--max-errors`: abort the run when more requests than this have failed."""
-
-    limit: int | None
-    errors: int = 0
-
-    @staticmethod
-    def parse(text: str | None, total: int) -> ErrorBudget:
-        if text is None:
-            return ErrorBudget(None)
-        value = text.strip()
-        try:
-            if value.endswith("%"):
-                return ErrorBudget(int(total * float(value[:-1]) / 100))
-            if "." in value:
-                fraction = float(value)
-                if not 0 <= fraction <= 1:
-                    raise ValueError
-                return ErrorBudget(int(total * fraction))
-            count = int(value)
-            if count < 0:
-                raise ValueError
-            return ErrorBudget(count)
-        except ValueError:
-            raise ValueError(f"--max-errors takes a count (10), a fraction (0.05) or a percentage (5%), not '{text}'") from None
+__all__ = ["ErrorBudget", "ModelCounters", "RunState", "gather_or_cancel", "run_requests"]
 
 
 @dataclass
@@ -52,31 +26,32 @@ class RunState:
 
     counters: dict[str, ModelCounters]
     budget: ErrorBudget
-    fatal: list[str] = field(default_factory=list)
+    # Set (from any thread) when the run must stop sending: a store that cannot be written.
+    # Workers check it before each request and raise it.
+    halted: HarnessError | None = None
+
+    def halt(self, error: HarnessError) -> None:
+        if self.halted is None:
+            self.halted = error
 
 
 def count_result(counters: ModelCounters, budget: ErrorBudget, response: GenerationResponse) -> None:
     """Count one answered (or failed) request of a model."""
     counters.done += 1
-    error = response.error
-    if error is None:
+    counters.tally.add(response.error)
+    if response.error is None:
         counters.successes += 1
         return
     counters.errors += 1
-    budget.errors += 1
-    if counters.first_error is None:
-        counters.first_error = f"{error.kind}: {error.message}"
-    if error.kind == "connection":
-        counters.connection_errors += 1
+    if response.error.kind not in NOT_ENDPOINT_FAILURES:
+        budget.errors += 1
 
 
 def check_budget(name: str, counters: ModelCounters, budget: ErrorBudget) -> None:
-    """Raise RunError once more requests have failed than --max-errors allows."""
-    if budget.limit is not None and budget.errors > budget.limit:
-        raise RunError(
-            f"aborted: {budget.errors} requests failed, more than --max-errors allows ({budget.limit}); "
-            f"first error of model '{name}': {counters.first_error}"
-        )
+    """Raise RunError once the model's failed requests spend the error budget."""
+    reason = budget.verdict(f"model '{name}'", counters.tally, counters.total)
+    if reason is not None:
+        raise RunError(reason)
 
 
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -98,16 +73,16 @@ async def _run_model(
 
     async def worker() -> None:
         for batch in batches:
+            if state.halted is not None:
+                raise state.halted
             responses = await adapter.generate([item.request for item in batch])
             for item, response in zip(batch, responses, strict=True):
                 count_result(counters, budget, response)
                 on_result(item, response)
-            if counters.successes == 0 and counters.connection_errors >= min(UNREACHABLE_AFTER, counters.total):
-                raise RunError(
-                    f"model '{name}': the endpoint is unreachable ({counters.first_error}); "
-                    "is the server running, and are OPENAI_BASE_URL / base_url right?"
-                )
-            check_budget(name, counters, budget)
+            # Answers that cost nothing to reproduce (a predictions file) are facts of the
+            # data, reported as errors, not a failing endpoint to stop calling.
+            if caps.cacheable:
+                check_budget(name, counters, budget)
 
     workers = min(max(1, caps.max_concurrency), max(1, -(-len(items) // max(1, caps.max_batch_size))))
     await gather_or_cancel([worker() for _ in range(workers)])

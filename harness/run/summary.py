@@ -76,3 +76,30 @@ def summarize(records: Iterable[dict[str, Any]], model_names: Sequence[str]) -> 
     for record in records:
         grouped.setdefault(record["model"], []).append(record)
     return {"models": {name: summarize_model(group) for name, group in grouped.items()}}
+
+
+def errors_line(records: Sequence[dict[str, Any]], judgments: Sequence[dict[str, Any]] = ()) -> str | None:
+    """`warning: 3 of 200 answers are errors (...)`: the last line of a run that finished within
+    its error budget but not cleanly, so that an exit 0 never hides failed requests."""
+    kinds: Counter[str] = Counter()
+    sample = ""
+    for record in records:
+        error = record.get("error")
+        if error:
+            kinds[error["kind"]] += 1
+            sample = sample or " ".join(str(error.get("message") or "").split())[:200]
+    judge_failures = sum(1 for line in judgments if _judge_request_failed(line))
+    if not kinds and not judge_failures:
+        return None
+    parts = []
+    if kinds:
+        listed = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+        parts.append(f'{sum(kinds.values())} of {len(records)} answers are errors ({listed}; e.g. "{sample}")')
+    if judge_failures:
+        parts.append(f"{judge_failures} judgments are invalid because the judge's request failed")
+    return "warning: " + "; ".join(parts) + " - within the error budget, so the run completed; errors are not scored"
+
+
+def _judge_request_failed(line: dict[str, Any]) -> bool:
+    reasons = [line.get("invalid")] + [order.get("invalid") for order in line.get("orders") or []]
+    return any(isinstance(reason, str) and "judge request failed" in reason for reason in reasons)

@@ -95,6 +95,7 @@ class _Expander:
         self.problems: list[Diagnostic] = []
         self.cases: list[Case] = []
         self.source_hashes: dict[str, str] = {}
+        self.system_problems: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
     def _resolve_schemas(self, checks: list[CheckSpec], loc: tuple[str | int, ...]) -> list[CheckSpec]:
@@ -163,21 +164,34 @@ class _Expander:
             self._expand_source(index, source)
         return self.cases
 
-    def _add(self, spec: CaseSpec, case_id: str, origin: str, source: str, problem: Any, extra_tags: list[str] | None = None) -> None:
+    def _add(
+        self, spec: CaseSpec, case_id: str, origin: str, source: str, problem: Any,
+        extra_tags: list[str] | None = None, templated: bool = True,
+    ) -> None:
+        """Expand one case. `templated` is false for rows read from a data file: their text is
+        sent exactly as written, only the suite's own `system:` is rendered with their vars."""
         defaults = self.defaults
         variables = {**defaults.vars, **spec.vars}
+
+        def text(value: str) -> str:
+            return render(value, variables) if templated else value
+
         try:
             if spec.messages is not None:
-                messages: list[ChatMessage] = [
-                    {"role": m.role, "content": render(m.content, variables)} for m in spec.messages
-                ]
+                messages: list[ChatMessage] = [{"role": m.role, "content": text(m.content)} for m in spec.messages]
             else:
-                messages = [{"role": "user", "content": render(spec.input or "", variables)}]
-            if self.spec.system and messages[0]["role"] != "system":
-                messages.insert(0, {"role": "system", "content": render(self.spec.system, variables)})
+                messages = [{"role": "user", "content": text(spec.input or "")}]
         except TemplateProblem as exc:
             self.problems.append(problem(f"case '{case_id}': {exc}"))
             return
+        if self.spec.system and messages[0]["role"] != "system":
+            try:
+                messages.insert(0, {"role": "system", "content": render(self.spec.system, variables)})
+            except TemplateProblem as exc:
+                if str(exc) not in self.system_problems:  # once, not once per case
+                    self.system_problems.add(str(exc))
+                    self.problems.append(self.doc.diagnostic(("system",), f"system (case '{case_id}'): {exc}"))
+                return
         tags = list(dict.fromkeys([*defaults.tags, *(extra_tags or []), *spec.tags]))
         references = spec.references if spec.references is not None else ([spec.reference] if spec.reference is not None else [])
         self.cases.append(
@@ -266,7 +280,10 @@ class _Expander:
         if not self._compile(spec, lambda e: problem(e.message)):
             return
         origin = f"{shown}:{record.line}" if record.line else f"{shown}#{record.row}"
-        self._add(spec, spec.id or f"{prefix}-{record.row}", origin, shown, problem, extra_tags=source.tags)
+        self._add(
+            spec, spec.id or f"{prefix}-{record.row}", origin, shown, problem,
+            extra_tags=source.tags, templated=source.template,
+        )
 
 
 def load_suite(path: str | Path, extra_checks: ExtraChecks | None = None) -> Suite:

@@ -157,6 +157,11 @@ class SourceSpec(StrictModel):
     tags: list[str] = Field(default_factory=list, description="Tags added to every case of this source.")
     id_prefix: str | None = Field(default=None, description="Prefix for derived case ids (default: the file's stem).")
     limit: int | None = Field(default=None, gt=0, description="Use only the first N rows.")
+    template: bool = Field(
+        default=False,
+        description="Render the rows' input and messages as Jinja2 templates over their vars (default: "
+        "the file's text is sent exactly as written).",
+    )
 
     @field_validator("mapping")
     @classmethod

@@ -78,7 +78,7 @@ def test_a_judge_that_fails_every_request_exits_3(tmp_path: Path, scripted: Scri
                    "-q", "-o", str(tmp_path / "reports"))
     assert code == 3
     err = capsys.readouterr().err
-    assert "judge 'dead': its first" in err and "requests all failed" in err
+    assert "judge 'dead': the endpoint is unreachable (its first" in err and "requests all failed" in err
     run = orjson.loads((run_dir(tmp_path) / "run.json").read_bytes())
     assert run["status"] == "aborted" and "requests all failed" in run["error"]
     assert (run_dir(tmp_path) / "results.jsonl").read_text().count("\n") == 12  # the answers are kept

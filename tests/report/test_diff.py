@@ -100,9 +100,9 @@ def test_diff_refuses_runs_of_different_suites(two_runs: tuple[Path, Path], caps
 def small_runs(tmp_path: Path, fake_openai: FakeOpenAIServer) -> tuple[Path, Path]:
     """8 cases, pass rate 50 % then 25 %: two pass -> fail flips, nothing McNemar can call significant."""
     fake_openai.responder = World(xss_case=-1, tuned_fails={0, 1, 2, 3})
-    before = make_run(tmp_path, fake_openai, cases=8, judged=False).run_dir
+    before = make_run(tmp_path, fake_openai, cases=8, judged=False, models=["tuned", "base"]).run_dir
     fake_openai.responder = World(xss_case=-1, tuned_fails={0, 1, 2, 3, 4, 5})
-    after = make_run(tmp_path, fake_openai, cases=8, judged=False).run_dir
+    after = make_run(tmp_path, fake_openai, cases=8, judged=False, models=["tuned", "base"]).run_dir
     return before, after
 
 
@@ -134,8 +134,8 @@ def test_a_small_sample_says_what_it_cannot_show(small_runs: tuple[Path, Path], 
 
 def test_too_few_cases_to_ever_be_significant(tmp_path: Path, fake_openai: FakeOpenAIServer) -> None:
     fake_openai.responder = World(xss_case=-1, tuned_fails=set())
-    before = make_run(tmp_path, fake_openai, cases=4, judged=False).run_dir
-    after = make_run(tmp_path, fake_openai, cases=4, judged=False).run_dir
+    before = make_run(tmp_path, fake_openai, cases=4, judged=False, models=["tuned", "base"]).run_dir
+    after = make_run(tmp_path, fake_openai, cases=4, judged=False, models=["tuned", "base"]).run_dir
     tuned = diff_runs(load_run(before), load_run(after), ["tuned"]).models[0]
     assert tuned.mcnemar.regressions == 0 and not tuned.detectable and tuned.inconclusive
     assert tuned.power_note() == (

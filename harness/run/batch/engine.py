@@ -116,6 +116,8 @@ class BatchEngine:
                 broker.changed.clear()
                 if broker.fatal is not None:
                     raise broker.fatal
+                if state.halted is not None:  # a store failed: stop; the batch resumes on the next run
+                    raise state.halted
                 check_budget(name, counters, state.budget)
             if broker.fatal is not None:
                 raise broker.fatal

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from rich.console import Console
 
+from harness.interrupt import run_async
 from harness.models.base import GenerationResponse, ModelAdapter
 from harness.progress import show_progress
 from harness.run.context import RunContext
@@ -88,7 +89,18 @@ class GenerateStage:
         self.listener = listener
 
     def run(self, ctx: RunContext) -> None:
-        sink = ResultSink(ctx.run_dir / RESULTS_FILE, ctx.cache_path)
+        pending: dict[str, list[WorkItem]] = {name: [] for name in ctx.model_names}
+        hits = []
+        for item in ctx.work:
+            hit = ctx.cached.get(item.key) if item.key is not None else None
+            if hit is not None:
+                hits.append((item, hit))
+            else:
+                pending[item.model].append(item)
+        counters = {name: ModelCounters(total=len(items)) for name, items in pending.items() if items}
+        state = RunState(counters, ctx.budget)
+        # A store that cannot be written halts the runner before its next request.
+        sink = ResultSink(ctx.run_dir / RESULTS_FILE, ctx.cache_path, on_failure=state.halt)
         listener = self.listener
         on_result: OnResult = sink.put
         if listener is not None:
@@ -96,21 +108,18 @@ class GenerateStage:
                 sink.put(item, response)
                 listener.put(item, response)
 
-        pending: dict[str, list[WorkItem]] = {name: [] for name in ctx.model_names}
-        for item in ctx.work:
-            hit = ctx.cached.get(item.key) if item.key is not None else None
-            if hit is not None:
-                on_result(item, hit)
-            else:
-                pending[item.model].append(item)
-        counters = {name: ModelCounters(total=len(items)) for name, items in pending.items() if items}
-        state = RunState(counters, ctx.budget)
+        for item, hit in hits:
+            on_result(item, hit)
         if listener is not None:
             listener.start(state)
         try:
-            asyncio.run(self._generate(ctx, pending, state, on_result))
+            run_async(self._generate(ctx, pending, state, on_result))
         finally:
-            ctx.records = sink.close()
+            try:
+                sink.close()
+            finally:
+                ctx.records = sink.sorted_records()
+                ctx.results_failed = sink.results_failed
 
     async def _generate(self, ctx: RunContext, pending: dict[str, list[WorkItem]], state: RunState, on_result: OnResult) -> None:
         try:

@@ -44,7 +44,7 @@ class StagedJudging:
         plan = ctx.judge_plan
         assert plan is not None
         return run_judging(plan, ctx.judge_adapters, ctx.records, ctx.cases, ctx.cache_path, ctx.console,
-                           ctx.options.progress, activity, self.transports, ctx.judge_reuse)
+                           ctx.options.progress, activity, self.transports, ctx.judge_reuse, ctx.options.max_errors)
 
     def release(self, ctx: RunContext) -> None:
         if ctx.judge_adapters:

@@ -29,6 +29,7 @@ from harness.judging.pairwise import pair_line, plan_pairs
 from harness.judging.plan import JudgePlan
 from harness.judging.stage import GRADINGS, JudgeActivity, Policies, Transports, close_unused, panel_rule
 from harness.models.base import GenerationResponse, ModelAdapter
+from harness.models.budget import ErrorBudget
 from harness.models.calls import ModelCounters, gather_or_cancel
 from harness.run.context import RunContext
 from harness.run.plan import WorkItem
@@ -44,9 +45,10 @@ class PipelinedJudging:
 
     def __init__(self, plan: JudgePlan, adapters: dict[str, ModelAdapter], cases: Sequence[Case],
                  cache_path: Path | None, transports: Transports | None = None,
-                 policies: Policies | None = None) -> None:
+                 policies: Policies | None = None, max_errors: str | None = None) -> None:
         self.plan = plan
         self.policies = policies or {}  # by judge: which cached verdicts may be reused (harness/run/reuse.py)
+        self.max_errors = max_errors  # `--max-errors` for each judge's requests (harness.models.budget)
         self.adapters = adapters
         self.cache_path = cache_path
         self.transports = transports or {}
@@ -139,6 +141,8 @@ class PipelinedJudging:
                     judge.name, adapter, plan.params(template, judge), plan.config.logprobs if kind == "pairwise" else 0,
                     plan.config.max_retries, self.cache_path, self._counters[(kind, judge.name)], transport,
                     self._limiters.get(judge.name), self.policies.get(judge.name),
+                    # Counted before the answers exist: a share of --max-errors is of the judged items.
+                    ErrorBudget.parse(self.max_errors, len(self.cases) * max(1, len(plan.models))),
                 )
                 caller.open()
                 self._callers[(kind, judge.name)] = caller

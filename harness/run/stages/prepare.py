@@ -7,6 +7,7 @@ is a UsageError or SuiteError (exit 2) and nothing has been sent yet.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import replace
@@ -17,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from harness import __version__
-from harness.errors import UsageError
+from harness.errors import UsageError, file_problem
 from harness.gates.validate import gates_for_run
 from harness.judging.budget import JudgingBudget, check_limit, plan_budget, print_budget
 from harness.judging.plan import JudgePlan
@@ -26,6 +27,7 @@ from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
 from harness.models.ray.plan import plan_ray
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
+from harness.run.backlog import import_backlogs
 from harness.run.cache import ResponseCache, default_cache_dir, request_key
 from harness.run.context import PhaseClock, RunContext
 from harness.run.environment import environment
@@ -43,7 +45,7 @@ from harness.run.reuse import (
     select_reusable,
 )
 from harness.run.runner import ErrorBudget
-from harness.run.store import RUN_FILE, create_run_dir, utc_now, write_json
+from harness.run.store import RUN_FILE, create_run_dir, reserve_space, utc_now, write_json
 from harness.suite.case import Case
 from harness.suite.loader import Suite, load_suite
 
@@ -72,12 +74,15 @@ class PrepareStage:
         batched, judge_batched = _batch_choices(models, judge_plan, options)
         judge_budget = _judging_budget(loaded, cases, models, judge_plan, options, judge_batched)
         _warn_contamination(loaded, cases, console)
+        if options.max_request_time is not None and options.max_request_time <= 0:
+            raise UsageError("--max-request-time must be above 0 seconds")
         ray_plan, ray_warnings = plan_ray(
             loaded.spec.engine if loaded.spec else None, models, options.ray, console, options.progress
         )
         settings = AdapterSettings(
             concurrency=options.concurrency, timeout=options.timeout, max_retries=options.max_retries,
             suite_name=loaded.name, allow_other_suite=options.allow_other_suite, allow_stale=options.allow_stale,
+            max_request_time=options.max_request_time,
         )
         gate_texts, gate_warnings = gates_for_run(loaded.gates, options.gates, loaded.metrics, [m.name for m in models])
         for warning in [*ray_warnings, *gate_warnings]:
@@ -112,12 +117,7 @@ class PrepareStage:
         judge_reuse = _reuse_states(judge_plan.judges, judge_adapters, ask_server=cache_path is not None) if judge_plan else {}
         if cache_path is not None:
             _attach_cache_keys(work, adapters, reuse)
-            reader = ResponseCache(cache_path)
-            try:
-                hits = reader.get_many([item.key for item in work if item.key is not None])
-                created = reader.created_many(list(hits))
-            finally:
-                reader.close()
+            hits, created = _read_cache(cache_path, options.output_dir, [item.key for item in work if item.key is not None])
             resume = find_resumable(options.output_dir, loaded.sha256)
             cached = select_reusable(work, hits, created, reuse, resume, now)
             for name, state in judge_reuse.items():  # judge verdicts are read in the judge stage
@@ -128,6 +128,8 @@ class PrepareStage:
                 line = state.line(name, totals[name], now)
                 if line:
                     console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if options.history:
+            _check_history(options.output_dir)
         clock.lap(self.phase)
 
         run_dir = create_run_dir(options.output_dir, loaded.name)
@@ -160,6 +162,7 @@ class PrepareStage:
                 "max_errors": options.max_errors,
                 "timeout": options.timeout,
                 "max_retries": options.max_retries,
+                "max_request_time": options.max_request_time,
                 "baseline": options.baseline,
                 "judge": options.judge,
                 "judges": options.judges,
@@ -178,13 +181,49 @@ class PrepareStage:
             "environment": environment(),
             "timings": clock.timings,
         }
-        write_json(run_dir / RUN_FILE, run_info)
+        try:
+            write_json(run_dir / RUN_FILE, run_info)
+            reserve_space(run_dir)
+        except OSError as exc:
+            raise UsageError(file_problem(exc, exc.filename or run_dir, "write")) from None
         return RunContext(
             options=options, console=console, clock=clock, suite=loaded, cases=cases, models=models,
             judge_plan=judge_plan, scoring=scoring, adapters=adapters, judge_adapters=judge_adapters, work=work,
             budget=budget, cache_path=cache_path, cached=cached, run_dir=run_dir, run_info=run_info,
             batched=batched, judge_batched=judge_batched, judge_reuse=judge_reuse,
         )
+
+
+def _read_cache(
+    cache_path: Path, output_dir: Path, keys: list[str]
+) -> tuple[dict[str, GenerationResponse], dict[str, float]]:
+    """What the cache holds for these keys and when each was stored, after moving in the answers an
+    earlier run could not cache (its backlog). Fails before anything is sent when the cache cannot
+    be read or written."""
+    try:
+        if output_dir.is_dir():
+            import_backlogs(output_dir, cache_path)
+        reader = ResponseCache(cache_path)
+        try:
+            reader.check_writable()
+            hits = reader.get_many(keys)
+            return hits, reader.created_many(list(hits))
+        finally:
+            reader.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(
+            file_problem(exc, cache_path, "use the response cache")
+            + " (free space or fix its permissions, set HARNESS_CACHE_DIR, or run with --no-cache)"
+        ) from None
+
+
+def _check_history(output_dir: Path) -> None:
+    """history.sqlite must take the run's entry at the end: find out now, not after paying for the run."""
+    from harness.report.history import connect
+
+    with connect(output_dir) as db:  # raises UsageError naming the file
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
 
 
 def _batch_choices(models: list[ResolvedModel], judge_plan: JudgePlan | None, options: RunOptions) -> tuple[set[str], bool]:
