@@ -8,23 +8,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from harness.judging.caller import JudgeTransport
-from harness.metrics.stage import skipped_warnings
-from harness.models.base import ModelAdapter, RecordedSource
 from harness.report.csv_report import flat_row
-from harness.run.cache import default_cache_dir
-from harness.run.context import RunContext
+from harness.run.compose import default_stages, run_warnings
 from harness.run.options import RunOptions, RunOutcome
-from harness.run.pipeline import Stage, run_pipeline
+from harness.run.pipeline import run_pipeline
 from harness.run.rejudge import RejudgeOptions, prepare_rejudge
-from harness.run.stages import GenerateStage, JudgeStage, PrepareStage, ReportStage, ScoreStage
-from harness.run.stages.generate import DirectEngine, GenerationEngine
-from harness.run.stages.judge import Judging, StagedJudging
-from harness.run.stages.pipelined import PipelinedJudging
+from harness.run.stages import PrepareStage
 from harness.run.store import RunData
 from harness.run.store import load_run as _load_run
 from harness.suite.loader import Suite
@@ -44,49 +37,7 @@ def run_suite(suite: str | Path | Suite, options: RunOptions | None = None, cons
     """
     ctx = PrepareStage().prepare(suite, options or RunOptions(), console or make_console(stderr=True))
     run_pipeline(ctx, default_stages(ctx))
-    return ctx.outcome(_warnings(ctx.records, ctx.adapters))
-
-
-def default_stages(ctx: RunContext) -> list[Stage]:
-    """Generate, score, judge (when the plan has a judge), report.
-
-    The engine is the Batch API's when a model batches (the others still go direct), else the
-    direct one. The judge works beside generation (pipelined) unless --no-pipeline, or when it
-    gains nothing: a local judge (which wants large batches of its own) or a batched judge
-    while the models answer directly (one judge batch after generation is as quick, and fewer).
-    """
-    engine: GenerationEngine = DirectEngine()
-    session = None
-    if ctx.batched or ctx.judge_batched:
-        from harness.run.batch.engine import BatchEngine
-        from harness.run.batch.session import BatchSession
-
-        store = (ctx.options.cache_dir or default_cache_dir()) / "cache.sqlite"  # kept even with --no-cache
-        session = BatchSession(store, ctx.run_dir, ctx.console, ctx.options.progress, ctx.run_info)
-        if ctx.batched:
-            engine = BatchEngine(session, ctx.batched, ctx.cache_path)
-    judging: Judging = StagedJudging()
-    pipelined: PipelinedJudging | None = None
-    plan, judges = ctx.judge_plan, ctx.judge_adapters
-    if plan is not None and judges:
-        transports: dict[str, JudgeTransport] = {}
-        if session is not None and ctx.judge_batched:
-            from harness.run.batch.engine import BatchJudgeTransport
-
-            transports = {name: BatchJudgeTransport(session, name, adapter, ctx.cache_path) for name, adapter in judges.items()}
-        remote = all(adapter.capabilities.max_batch_size == 1 for adapter in judges.values())
-        gains = bool(ctx.batched) if ctx.judge_batched else remote
-        if ctx.options.pipeline and gains:
-            judging = pipelined = PipelinedJudging(
-                plan, judges, ctx.cases, ctx.cache_path, transports, ctx.judge_reuse, ctx.options.max_errors
-            )
-        else:
-            judging = StagedJudging(transports)
-    stages: list[Stage] = [GenerateStage(engine, pipelined), ScoreStage()]
-    if plan is not None:
-        stages.append(JudgeStage(judging))
-    stages.append(ReportStage())
-    return stages
+    return ctx.outcome(run_warnings(ctx.records, ctx.adapters))
 
 
 def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, console: Console | None = None) -> RunOutcome:
@@ -99,32 +50,7 @@ def rejudge_run(run_dir: str | Path, options: RejudgeOptions | None = None, cons
     # The models are `run:` models: the generate stage reads their recorded answers and sends nothing;
     # the judge is chosen as for a run (its batches, pipelining).
     run_pipeline(ctx, default_stages(ctx))
-    return ctx.outcome(_warnings(ctx.records, ctx.adapters))
-
-
-def _warnings(records: list[dict[str, Any]], adapters: dict[str, ModelAdapter]) -> list[str]:
-    """Cases a model had no answer for (saved predictions, recorded runs), by id, what adapters add, and
-    metrics left out of a case for its size."""
-    found: dict[tuple[str, str], list[str]] = {}
-    for record in records:
-        error = record.get("error")
-        if error and error["kind"] in ("missing_prediction", "stale"):
-            ids = found.setdefault((record["model"], error["kind"]), [])
-            if record["case_id"] not in ids:
-                ids.append(record["case_id"])
-    lines = []
-    for (model, kind), ids in found.items():
-        recorded = isinstance(adapters.get(model), RecordedSource)  # a `run:` model
-        if kind == "stale":
-            what = "cases changed since the run recorded them (stale: not judged; --allow-stale uses them)"
-        else:
-            what = "cases are not in the recorded run" if recorded else "cases have no prediction"
-        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-        lines.append(f"model '{model}': {len(ids)} {what} ({shown}); counted as errors")
-    for adapter in adapters.values():
-        if isinstance(adapter, RecordedSource):  # `run:` models: stale answers used with --allow-stale
-            lines.extend(adapter.warnings())
-    return lines + skipped_warnings(records)
+    return ctx.outcome(run_warnings(ctx.records, ctx.adapters))
 
 
 def load_run(path: str | Path) -> RunData:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from harness.api import default_stages
 from harness.errors import RunError
+from harness.run.compose import default_stages
 from harness.run.context import RunContext
 from harness.run.options import RunOptions
 from harness.run.pipeline import Stage, run_pipeline

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from harness.api import RunOptions, RunOutcome, default_stages, run_suite
+from harness.api import RunOptions, RunOutcome, run_suite
 from harness.errors import RunError
 from harness.run.batch.engine import BatchEngine, BatchJudgeTransport
+from harness.run.compose import default_stages
 from harness.run.stages import PrepareStage
 from harness.run.stages.generate import DirectEngine
 from harness.run.stages.judge import StagedJudging
