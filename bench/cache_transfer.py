@@ -21,14 +21,14 @@ import time
 from pathlib import Path
 
 from harness.models.base import GenerationResponse
-from harness.run.cache import ResponseCache
+from harness.models.cache import ResponseCache
 from harness.run.cache_admin import cache_info, export_cache, file_bytes, import_cache, prune
 
 WRITER = """
 import sys, time
 from pathlib import Path
 from harness.models.base import GenerationResponse
-from harness.run.cache import ResponseCache
+from harness.models.cache import ResponseCache
 cache = ResponseCache(Path(sys.argv[1]))
 stop = Path(sys.argv[2])
 worst, commits, batch = 0.0, 0, 0

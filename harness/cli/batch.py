@@ -11,7 +11,7 @@ _CACHE_HELP = "Folder of the cache database the run used (default: $HARNESS_CACH
 
 
 def _store_path(cache_dir: Path | None) -> Path:
-    from harness.run.cache import default_cache_dir
+    from harness.models.cache import default_cache_dir
 
     return (cache_dir or default_cache_dir()) / "cache.sqlite"
 

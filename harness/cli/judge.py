@@ -101,7 +101,7 @@ def export(run_dir: Path, output: Path | None, limit: int, candidate: str | None
     Each row has the question and both answers in random order; reviewers fill `verdict`
     with 1, 2 or tie. Then run `harness judge agreement RUN SHEET`.
     """
-    from harness.judging.review import SHEET_FILE, export_review
+    from harness.report.review import SHEET_FILE, export_review
     from harness.run.store import load_run
 
     run = load_run(run_dir)
@@ -119,7 +119,7 @@ def agreement(run_dir: Path, labels: Path, as_json: bool) -> None:
     import orjson
     from rich.table import Table
 
-    from harness.judging.review import ANCHORS, judge_human_agreement
+    from harness.report.review import ANCHORS, judge_human_agreement
     from harness.run.store import load_run
     from harness.terminal import make_console
 

@@ -39,8 +39,8 @@ from harness.models.base import (
     ModelAdapter,
 )
 from harness.models.budget import NOT_ENDPOINT_FAILURES, ErrorBudget
+from harness.models.cache import ResponseCache, request_key
 from harness.models.calls import ModelCounters, gather_or_cancel
-from harness.run.cache import ResponseCache, request_key
 
 JUDGE_TABLE = "judgments"
 

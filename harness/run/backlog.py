@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 
 from harness.models.base import GenerationResponse
-from harness.run.cache import ResponseCache, decode_response, encode_response
+from harness.models.cache import ResponseCache, decode_response, encode_response
 
 BACKLOG_FILE = "cache-backlog.jsonl"
 

@@ -1,6 +1,6 @@
 """Managing the response cache: what it holds, pruning, and moving it between machines.
 
-The cache (harness.run.cache) is one SQLite file with a table of answers (`responses`) and one
+The cache (harness.models.cache) is one SQLite file with a table of answers (`responses`) and one
 of judgments (`judgments`), each row (key, fingerprint, created, payload). Everything here
 works while a run uses the cache: SQLite's WAL mode lets readers and one writer proceed side
 by side, exports are taken with SQLite's backup API (one consistent snapshot, never a file
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import RunError, UsageError
-from harness.run.cache import ResponseCache, default_cache_dir
+from harness.models.cache import ResponseCache, default_cache_dir
 
 CACHE_FILE = "cache.sqlite"  # the file run_suite opens in the cache folder
 # Cache tables and the kind of entry each holds, as `cache info` shows them. Tables other

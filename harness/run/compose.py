@@ -11,7 +11,7 @@ from typing import Any
 from harness.judging.caller import JudgeTransport
 from harness.metrics.stage import skipped_warnings
 from harness.models.base import ModelAdapter, RecordedSource
-from harness.run.cache import default_cache_dir
+from harness.models.cache import default_cache_dir
 from harness.run.context import RunContext
 from harness.run.pipeline import Stage
 from harness.run.stages import GenerateStage, JudgeStage, ReportStage, ScoreStage

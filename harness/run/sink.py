@@ -27,8 +27,8 @@ import orjson
 
 from harness.errors import HarnessError, RunError, file_problem
 from harness.models.base import GenerationResponse
+from harness.models.cache import ResponseCache
 from harness.run.backlog import BACKLOG_FILE, append_backlog
-from harness.run.cache import ResponseCache
 from harness.run.plan import WorkItem, make_record
 from harness.run.store import truncate_torn_line
 

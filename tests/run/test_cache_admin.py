@@ -15,7 +15,7 @@ import pytest
 
 from harness.cli import cli, invoke
 from harness.models.base import GenerationResponse
-from harness.run.cache import ResponseCache
+from harness.models.cache import ResponseCache
 from harness.run.cache_admin import (
     EXPORT_FORMAT,
     cache_file,
@@ -271,7 +271,7 @@ WRITER = """
 import sys, time
 from pathlib import Path
 from harness.models.base import GenerationResponse
-from harness.run.cache import ResponseCache
+from harness.models.cache import ResponseCache
 cache = ResponseCache(Path(sys.argv[1]))
 print("ready", flush=True)
 for batch in range(int(sys.argv[2])):

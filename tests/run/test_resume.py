@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.run.cache import ResponseCache
+from harness.models.cache import ResponseCache
 from harness.testing import FakeOpenAIServer
 
 CASES = 300

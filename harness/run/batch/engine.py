@@ -20,13 +20,13 @@ from rich.console import Console
 from harness.errors import RunError
 from harness.judging.caller import JUDGE_TABLE
 from harness.models.base import GenerationRequest, GenerationResponse, ModelAdapter
+from harness.models.cache import ResponseCache, request_key
 from harness.models.openai_adapter import OpenAIAdapter, redact_url
 from harness.run.batch.broker import Broker, Deliver
 from harness.run.batch.client import BatchClient
 from harness.run.batch.files import BatchRequest
 from harness.run.batch.session import BatchSession
 from harness.run.batch_store import Endpoint
-from harness.run.cache import ResponseCache, request_key
 from harness.run.plan import WorkItem
 from harness.run.runner import RunState, check_budget, count_result, gather_or_cancel, run_requests
 from harness.run.stages.generate import OnResult

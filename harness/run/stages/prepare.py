@@ -24,11 +24,11 @@ from harness.judging.budget import JudgingBudget, check_limit, plan_budget, prin
 from harness.judging.plan import JudgePlan
 from harness.metrics.stage import ScoringStage
 from harness.models.base import GenerationResponse, ModelAdapter, RecordedSource
+from harness.models.cache import ResponseCache, default_cache_dir, request_key
 from harness.models.ray.plan import plan_ray
 from harness.models.registry import AdapterSettings, build_adapters
 from harness.models.resolve import ResolvedModel
 from harness.run.backlog import import_backlogs
-from harness.run.cache import ResponseCache, default_cache_dir, request_key
 from harness.run.context import PhaseClock, RunContext
 from harness.run.environment import environment
 from harness.run.options import RunOptions
