@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import re
 import resource
@@ -84,8 +85,6 @@ def main() -> None:
                 pairwise = outcome.summary["pairwise"]["openai:cand"]
                 assert outcome.status == "complete" and pairwise["invalid"] == 0, pairwise
                 assert pairwise["wins"] + pairwise["losses"] == args.cases
-                import json
-
                 batches = json.loads((outcome.run_dir / "run.json").read_text())["batches"]
                 sizes = [b["requests"] for b in batches["list"]]
                 phases = ", ".join(f"{k[:-2]} {v:.1f}s" for k, v in outcome.timings.items())

@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from harness.models.cache import ResponseCache
 from harness.testing import FakeOpenAIServer
+from tests.run.live import wait_for_answers
 
 CASES = 300
 
@@ -30,14 +30,7 @@ def test_killed_run_resumes_without_calling_the_model_for_finished_cases(tmp_pat
         args = ["run", str(suite), "-m", "openai:m", "-c", "4", "-o", str(out), "-q"]
 
         first = _harness(args, env)
-        deadline = time.monotonic() + 60
-        results: Path | None = None
-        while time.monotonic() < deadline:
-            found = list(out.glob("*/results.jsonl"))
-            if found and len(found[0].read_bytes().splitlines()) >= 40:
-                results = found[0]
-                break
-            time.sleep(0.01)
+        results = wait_for_answers(out, 40)
         assert results is not None, "the first run never got going"
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.testing import FakeOpenAIServer
+from tests.run.live import wait_for_answers
 
 CASES = 300
 
@@ -41,14 +42,7 @@ def test_a_signal_stops_the_run_and_keeps_what_was_answered(
         env = {**os.environ, "OPENAI_BASE_URL": server.base_url}
         args = [sys.executable, "-m", "harness", "run", str(suite), "-m", "openai:m", "-c", "4", "-o", str(out), "-q"]
         process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        results: Path | None = None
-        while time.monotonic() < deadline:
-            found = list(out.glob("*/results.jsonl"))
-            if found and len(found[0].read_bytes().splitlines()) >= 40:
-                results = found[0]
-                break
-            time.sleep(0.01)
+        results = wait_for_answers(out, 40)
         assert results is not None, "the run never got going"
         process.send_signal(sig)
         _, stderr = process.communicate(timeout=60)

@@ -38,6 +38,21 @@ CORPUS = [
     "User: hello there\nAssistant: hi, how can I help you today?",
     "Numbers one two three four five six seven eight nine ten.",
 ]
+
+# Prompts of mixed lengths, so batches pad and sort: the generation tests and the Ray tests share them.
+QUESTIONS = [
+    "How do I reset my password?",
+    "Where",
+    "The quick brown fox jumps over the lazy dog while the cat sleeps. Where are my invoices?",
+    "hello there",
+    "Numbers one two three",
+    "Open Billing and pick the month.",
+    "cat",
+    "Where are my invoices? Open the login page.",
+    "fox",
+    "How do I reset my password? Open the login page and click",
+]
+
 CONTEXT = 128  # small on purpose: the context-length error is reachable with a short prompt
 
 

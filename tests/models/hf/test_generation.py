@@ -16,20 +16,7 @@ from harness.models.base import (
     GenerationResponse,
     ModelAdapter,
 )
-from tests.models.hf.conftest import CONTEXT, TinyModels, build, resolved
-
-QUESTIONS = [
-    "How do I reset my password?",
-    "Where",
-    "The quick brown fox jumps over the lazy dog while the cat sleeps. Where are my invoices?",
-    "hello there",
-    "Numbers one two three",
-    "Open Billing and pick the month.",
-    "cat",
-    "Where are my invoices? Open the login page.",
-    "fox",
-    "How do I reset my password? Open the login page and click",
-]
+from tests.models.hf.conftest import CONTEXT, QUESTIONS, TinyModels, build, resolved
 
 
 def _requests(questions: Sequence[str] = QUESTIONS, **params: object) -> list[GenerationRequest]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.models.hf.conftest import QUESTIONS as HF_QUESTIONS
 from tests.models.hf.conftest import TinyModels, offline_hub, tiny  # noqa: F401  (fixtures used here)
 
 if os.environ.get("CI"):  # CI installs the dev extra, which has ray: a missing package there is a failure
@@ -19,20 +20,7 @@ if os.environ.get("CI"):  # CI installs the dev extra, which has ray: a missing 
 else:
     ray = pytest.importorskip("ray")
 
-QUESTIONS = [
-    "How do I reset my password?",
-    "Where",
-    "The quick brown fox jumps over the lazy dog while the cat sleeps. Where are my invoices?",
-    "hello there",
-    "Numbers one two three",
-    "Open Billing and pick the month.",
-    "cat",
-    "Where are my invoices? Open the login page.",
-    "fox",
-    "How do I reset my password? Open the login page and click",
-    "Numbers one two three four five six seven",
-    "User: hello",
-]
+QUESTIONS = [*HF_QUESTIONS, "Numbers one two three four five six seven", "User: hello"]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from harness.models.base import GenerationRequest, GenerationResponse
 from harness.models.ray import pool
 from harness.models.ray.worker import GenerationWorker, WorkerReport
 from tests.models.ray.conftest import TinyModels, outputs, records, run_dir_of, write_suite
+from tests.run.live import wait_for_answers
 
 TWO_ACTORS = "{actors: 2, num_cpus: 1}"
 
@@ -141,15 +142,11 @@ def test_a_killed_actor_loses_nothing_and_duplicates_nothing(ray_instance: Any, 
     killed: list[str] = []
 
     def kill_after_the_first_answers() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not killed:
-            found = list(output.glob("*/results.jsonl"))
-            if found and found[0].read_text().count("\n") >= 2:
-                names = sorted(a["name"] for a in ray_instance.util.list_named_actors(all_namespaces=True)
-                               if a["name"].startswith("harness-"))
-                ray_instance.kill(ray_instance.get_actor(names[0], namespace="harness"), no_restart=not restart)
-                killed.append(names[0])
-            time.sleep(0.02)
+        if wait_for_answers(output, 2, timeout=120) is not None:
+            names = sorted(a["name"] for a in ray_instance.util.list_named_actors(all_namespaces=True)
+                           if a["name"].startswith("harness-"))
+            ray_instance.kill(ray_instance.get_actor(names[0], namespace="harness"), no_restart=not restart)
+            killed.append(names[0])
 
     killer = threading.Thread(target=kill_after_the_first_answers)
     killer.start()
